@@ -1,0 +1,19 @@
+// Errors raised while decoding or validating wire data. Codes are stable and listed in docs/errors.md.
+
+export type ProtocolErrorCode =
+  | "LASTSEEN_ERR_FRAME_MALFORMED"
+  | "LASTSEEN_ERR_FRAME_TOO_LARGE"
+  | "LASTSEEN_ERR_FRAME_EMPTY_BODY"
+  | "LASTSEEN_ERR_FRAME_INVALID";
+
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+    /** Dotted path of the offending field, e.g. "jobEvent.job". */
+    readonly field?: string,
+  ) {
+    super(field ? `${field}: ${message}` : message);
+  }
+}
