@@ -1,4 +1,5 @@
 // Bytes <-> validated messages. The only place that touches the generated protobufjs code.
+import "./pb-runtime.js"; // must come before the generated code: it configures number decoding
 import { lastseen } from "./gen/lastseen.js";
 import { ProtocolError } from "./errors.js";
 import { JOB_NAME_RE, LIMITS } from "./limits.js";
@@ -34,7 +35,12 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const seq = uint(m.seq, "seq");
   const eventId = str(m.eventId, "eventId", 64);
   const sentAtMs = int(m.sentAtMs, "sentAtMs");
-  return { seq, eventId, sentAtMs, body: validateBody(kind, m[kind]) };
+  try {
+    return { seq, eventId, sentAtMs, body: validateBody(kind, m[kind]) };
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new ProtocolError(err.code, err.message, undefined, { seq, eventId, kind });
+    throw err;
+  }
 }
 
 function validateBody(kind: NonNullable<lastseen.v1.Envelope["body"]>, raw: unknown): AgentBody {

@@ -13,6 +13,8 @@ export class ProtocolError extends Error {
     message: string,
     /** Dotted path of the offending field, e.g. "jobEvent.job". */
     readonly field?: string,
+    /** What was decoded of the envelope before the error, when anything was. */
+    readonly envelope?: { seq: number; eventId: string; kind: string },
   ) {
     super(field ? `${field}: ${message}` : message);
   }

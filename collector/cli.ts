@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// `lastseen`: the collector and the questions you ask it. Subcommands load their code lazily.
+import { Command, Option } from "commander";
+import { runAction } from "./commands/exit.js";
+import { VERSION } from "./version.js";
+
+const program = new Command("lastseen")
+  .description("lastseen collector and CLI: where are my servers, and what do they need?")
+  .version(VERSION)
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+const clientOpts = (c: Command) => c
+  .option("--data <dir>", "the collector's data directory (finds its API address and admin token there)")
+  .option("--collector <url>", "collector URL (instead of --data), env LASTSEEN_COLLECTOR")
+  .option("--token <token>", "admin or read-only token (instead of --data), env LASTSEEN_ADMIN_TOKEN");
+
+program.command("serve")
+  .description("run the collector in the foreground until SIGTERM (SIGHUP reloads TLS files)")
+  .option("--config <file>", "TOML config file, env LASTSEEN_CONFIG")
+  .option("--listen <host:port>", "address to listen on (default 127.0.0.1:7070), env LASTSEEN_LISTEN")
+  .option("--data <dir>", "data directory, env LASTSEEN_DATA")
+  .option("--log-level <level>", "fatal|error|warn|info|debug|trace")
+  .action((o) => runAction(async () => (await import("./commands/serve.js")).serveCommand(o)));
+
+program.command("up")
+  .description("first run: a collector with its embedded defaults and an agent for this machine")
+  .option("--data <dir>", "data directory")
+  .option("--listen <host:port>", "address to listen on", "127.0.0.1:7070")
+  .action((o) => runAction(async () => (await import("./commands/up.js")).upCommand(o)));
+
+const token = program.command("token").description("manage agent, admin and read-only tokens");
+token.command("add <name>")
+  .description("create a token for host NAME and print it (only the token, on stdout)")
+  .option("--data <dir>", "data directory")
+  .option("--config <file>", "TOML config file")
+  .addOption(new Option("--role <role>", "agent (a host), read (read-only API) or admin").choices(["agent", "read", "admin"]).default("agent"))
+  .option("--additional", "add a second token even though the name has one (rotation)")
+  .action((name, o) => runAction(async () => (await import("./commands/token.js")).tokenAdd(name, o, process.stdout)));
+token.command("list")
+  .description("list tokens (hints only, never the secrets)")
+  .option("--data <dir>", "data directory")
+  .option("--config <file>", "TOML config file")
+  .option("--json", "JSON output")
+  .action((o) => runAction(async () => (await import("./commands/token.js")).tokenList(o, process.stdout)));
+token.command("revoke <name>")
+  .description("revoke every active token of NAME")
+  .option("--data <dir>", "data directory")
+  .option("--config <file>", "TOML config file")
+  .action((name, o) => runAction(async () => (await import("./commands/token.js")).tokenRevoke(name, o, process.stdout)));
+
+clientOpts(program.command("hosts").description("every host at a glance").option("--json", "JSON output"))
+  .action((o) => runAction(async () => (await import("./commands/hosts.js")).hostsCommand(o, process.stdout)));
+
+clientOpts(program.command("host <name>").description("everything known about one host").option("--json", "JSON output"))
+  .action((name, o) => runAction(async () => (await import("./commands/hosts.js")).hostCommand(name, o, process.stdout)));
+
+clientOpts(program.command("ip <name>").description("the host's current public address (IPv4 first)")
+  .option("-4", "IPv4 only").option("-6", "IPv6 only")
+  .option("--history", "every address the host had, newest first")
+  .option("--json", "JSON output"))
+  .action((name, o) => runAction(async () => (await import("./commands/ip.js")).ipCommand(name, { ...o, four: o["4"], six: o["6"] }, process.stdout)));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,80 @@
+// `lastseen up` (what `npm start` runs): on this machine, a collector with its embedded defaults
+// (SQLite in the default data directory) and an agent for this machine connected to it.
+// The agent is a separate process, started from the agent's own entry point; its token lives in
+// its state directory (mode 0600), never on a command line.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadCollectorConfig } from "../config.js";
+import { startCollector } from "../app.js";
+import { writeFileAtomic } from "../data-dir.js";
+import { NAME_RE } from "../errors.js";
+import { createLogger } from "../log.js";
+
+export async function upCommand(flags: { data?: string; listen?: string }): Promise<void> {
+  const config = loadCollectorConfig({ file: process.env.LASTSEEN_CONFIG, env: process.env, flags: { data: flags.data, listen: flags.listen } });
+  const log = createLogger(config.log_level);
+  const collector = await startCollector(config, { log });
+
+  const name = localHostName();
+  const stateDir = join(config.data, "local-agent");
+  const tokenFile = join(stateDir, "token");
+  if (!validLocalToken(tokenFile, collector.store)) {
+    const token = collector.store.transaction(() => {
+      collector.store.hosts.ensure(name, Date.now());
+      for (const t of collector.store.tokens.list()) if (t.name === name && t.role === "agent" && t.revokedAt === null) collector.store.tokens.revoke(name, Date.now(), "agent");
+      return collector.store.tokens.add(name, "agent", Date.now());
+    });
+    writeFileAtomic(tokenFile, token + "\n", 0o600);
+  }
+
+  const agentCli = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "agent", "cli.js");
+  const wsUrl = collector.url.replace(/^http/, "ws");
+  const agent = spawn(process.execPath, [agentCli, "run", "--collector", wsUrl, "--token-file", tokenFile, "--state", stateDir, "--heartbeat", "10s"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  agent.on("exit", (code, signal) => {
+    if (!stopping) log.error({ code, signal }, "the local agent exited");
+  });
+
+  process.stdout.write(`
+lastseen is running on this machine.
+  collector   ${collector.url}  (data: ${config.data})
+  local agent host "${name}"   (state: ${stateDir})
+
+Next, in another terminal:
+  npx lastseen hosts          every host at a glance
+  npx lastseen ip ${name.padEnd(14)} the address "${name}" was last seen at
+  npx lastseen token add NAME  a token for another server's agent, then on that server:
+  lastseen-agent run --collector ws://THIS-HOST:${collector.port} --token-file FILE
+
+Ctrl-C stops both.
+`);
+
+  let stopping = false;
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      agent.kill("SIGTERM");
+      const done = () => void collector.stop().then(resolve, resolve);
+      if (agent.exitCode !== null) done();
+      else agent.once("exit", done);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+function localHostName(): string {
+  const h = hostname().split(".")[0]!.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
+  return NAME_RE.test(h) ? h : "local";
+}
+
+function validLocalToken(file: string, store: { tokens: { verify(t: string, now: number): { role: string } | null } }): boolean {
+  if (!existsSync(file)) return false;
+  const t = readFileSync(file, "utf8").trim();
+  return t.length > 0 && store.tokens.verify(t, Date.now())?.role === "agent";
+}

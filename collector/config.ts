@@ -1,0 +1,69 @@
+// The collector's configuration: one schema, validated once at start, frozen.
+// Sources (later wins): TOML file (--config), LASTSEEN_* environment variables, flags.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { loadConfig, type ConfigSources } from "../proto/config-source.js";
+import { byteSize, duration, listenAddress } from "../proto/config-fields.js";
+
+const limits = z.strictObject({
+  /** Largest WebSocket frame accepted from an agent. */
+  max_payload: byteSize().default(1024 * 1024),
+  /** Time allowed for the TLS and HTTP upgrade handshake. */
+  handshake_timeout: duration({ min: 100 }).default(10_000),
+  /** Time allowed between the upgrade and the agent's Hello. */
+  hello_timeout: duration({ min: 100 }).default(10_000),
+  /** Interval of the collector's WebSocket pings; a peer that misses one pong is dropped. */
+  ping_interval: duration({ min: 100 }).default(30_000),
+  /** Sustained frames per second per connection, and the burst above it. */
+  messages_per_second: z.number().positive().default(2000),
+  message_burst: z.number().int().positive().default(20_000),
+  /** Most connections at once (agents are cheap: about 30 KiB each). */
+  max_connections: z.number().int().positive().default(20_000),
+}).prefault({});
+
+const tls = z.strictObject({
+  cert_file: z.string().min(1),
+  key_file: z.string().min(1),
+});
+
+export const collectorSchema = z.strictObject({
+  listen: listenAddress().default({ host: "127.0.0.1", port: 7070 }),
+  /** Data directory: SQLite database, API address file and admin token. */
+  data: z.string().min(1).default(defaultDataDir()),
+  log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Reverse proxies whose X-Forwarded-For / Forwarded headers are trusted (addresses or CIDRs). */
+  trusted_proxies: z.array(z.string()).default([]),
+  /** Load balancers that send a PROXY protocol (v1/v2) header (addresses or CIDRs). */
+  proxy_protocol: z.array(z.string()).default([]),
+  /** UDP address of the built-in STUN responder, e.g. "0.0.0.0:3478"; off when absent. */
+  stun: listenAddress().optional(),
+  /** How long raw events are kept (derived state is kept regardless). */
+  retention: duration({ min: 3_600_000 }).default(90 * 86_400_000),
+  tls: tls.optional(),
+  limits,
+});
+
+export type CollectorConfig = z.output<typeof collectorSchema>;
+
+/** Environment variables the collector reads (besides LASTSEEN_CONFIG). */
+export const COLLECTOR_ENV: Record<string, string> = {
+  LASTSEEN_LISTEN: "listen",
+  LASTSEEN_DATA: "data",
+  LASTSEEN_LOG_LEVEL: "log_level",
+  LASTSEEN_TRUSTED_PROXIES: "trusted_proxies",
+  LASTSEEN_STUN: "stun",
+  LASTSEEN_TLS_CERT_FILE: "tls.cert_file",
+  LASTSEEN_TLS_KEY_FILE: "tls.key_file",
+};
+
+export function loadCollectorConfig(sources: Omit<ConfigSources, "envKeys">): CollectorConfig {
+  return loadConfig(collectorSchema, { ...sources, envKeys: COLLECTOR_ENV });
+}
+
+/** /var/lib/lastseen for root, ~/.local/state/lastseen otherwise; LASTSEEN_DATA overrides both. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LASTSEEN_DATA) return env.LASTSEEN_DATA;
+  if (process.getuid?.() === 0) return "/var/lib/lastseen";
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "lastseen");
+}
