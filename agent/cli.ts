@@ -22,6 +22,43 @@ program.command("run")
   .option("--log-level <level>", "fatal|error|warn|info|debug|trace")
   .action((o) => runAction(async () => (await import("./commands/run.js")).runCommand(o)));
 
+const job = program.command("job")
+  .description("report backup and other scheduled jobs (works while the agent or the collector is down)");
+const stateOpt = ["--state <dir>", "state directory of the agent, env LASTSEEN_STATE"] as const;
+job.command("run <name> [command...]")
+  .description("run COMMAND (after --), report its start and end, exit with its exit code")
+  .option(...stateOpt)
+  .action((name: string, command: string[], o: { state?: string }) => runJob({ action: "run", name, command }, o.state));
+job.command("start <name>")
+  .description("report that a job started; prints the run id")
+  .option(...stateOpt)
+  .action((name: string, o: { state?: string }) => runJob({ action: "start", name, stateDir: "" }, o.state));
+job.command("ok <name>")
+  .description("report that a job ended successfully")
+  .option(...stateOpt)
+  .option("--run-id <id>", "run id printed by `job start` (default: the last start of NAME)")
+  .option("--message <text>", "a note to keep with the result")
+  .action((name: string, o: { state?: string; runId?: string; message?: string }) => runJob({ action: "ok", name, stateDir: "", runId: o.runId, message: o.message }, o.state));
+job.command("fail <name>")
+  .description("report that a job failed")
+  .option(...stateOpt)
+  .option("--run-id <id>", "run id printed by `job start` (default: the last start of NAME)")
+  .option("--exit-code <n>", "the job's exit code")
+  .option("--message <text>", "what went wrong")
+  .action((name: string, o: { state?: string; runId?: string; message?: string; exitCode?: string }) =>
+    runJob({ action: "fail", name, stateDir: "", runId: o.runId, message: o.message, exitCode: o.exitCode }, o.state));
+
+function runJob(req: import("./commands/job.js").JobRequest, state: string | undefined): Promise<void> {
+  return runAction(async () => {
+    const [{ jobCommand }, { spoolEmitter }, { defaultStateDir }] = await Promise.all([
+      import("./commands/job.js"), import("./commands/spool-emit.js"), import("./state-dir.js"),
+    ]);
+    const stateDir = state ?? defaultStateDir();
+    if ("stateDir" in req) req.stateDir = stateDir;
+    return jobCommand(req, { emit: spoolEmitter(stateDir) });
+  });
+}
+
 program.command("trigger <probe>")
   .description("ask the running agent to run a probe now (scan, ip); used by package-manager hooks")
   .option("--state <dir>", "state directory of the running agent")

@@ -1,12 +1,13 @@
 // The agent's configuration: one schema, validated once at start, frozen.
 // Sources (later wins): TOML file (--config), LASTSEEN_* environment variables, flags.
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError, loadConfig, type ConfigSources } from "../proto/config-source.js";
 import { byteSize, duration } from "../proto/config-fields.js";
 import { JOB_NAME_RE } from "../proto/limits.js";
+import { defaultStateDir } from "./state-dir.js";
+
+export { defaultStateDir };
 
 const jobExpectation = z.strictObject({
   job: z.string().regex(JOB_NAME_RE, "job names use letters, digits and . _ : @ + -"),
@@ -60,13 +61,6 @@ export const AGENT_ENV: Record<string, string> = {
 
 export function loadAgentConfig(sources: Omit<ConfigSources, "envKeys">): AgentConfig {
   return loadConfig(agentSchema, { ...sources, envKeys: AGENT_ENV });
-}
-
-/** /var/lib/lastseen-agent for root, ~/.local/state/lastseen-agent otherwise. */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LASTSEEN_STATE) return env.LASTSEEN_STATE;
-  if (process.getuid?.() === 0) return "/var/lib/lastseen-agent";
-  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "lastseen-agent");
 }
 
 /** The token from token_file or token; errors name the file or the missing key. */

@@ -19,3 +19,9 @@ export class ProtocolError extends Error {
     super(field ? `${field}: ${message}` : message);
   }
 }
+
+/** A duration text ("90s", "1h30m") that does not parse or is out of range. */
+export class DurationError extends Error {
+  override readonly name = "DurationError";
+  readonly code = "LASTSEEN_ERR_DURATION";
+}

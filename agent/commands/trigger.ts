@@ -1,7 +1,7 @@
 // `lastseen-agent trigger PROBE` (used by package-manager hooks) and `lastseen-agent status`.
 // Both ask the running agent over its control socket; no agent running is not an error for
 // trigger (a hook must never fail a package transaction).
-import { defaultStateDir } from "../config.js";
+import { defaultStateDir } from "../state-dir.js";
 import { requestAgent } from "../control.js";
 
 const PROBE_ALIASES: Record<string, string> = { scan: "stale-libs", "stale-libs": "stale-libs", ip: "public-ip", "public-ip": "public-ip" };
