@@ -3,6 +3,7 @@
 // one-shot command starts fast.
 import { Command } from "commander";
 import { runAction } from "./commands/exit.js";
+import type { JobRequest } from "./commands/job.js";
 import { VERSION } from "./version.js";
 
 const program = new Command("lastseen-agent")
@@ -48,7 +49,7 @@ job.command("fail <name>")
   .action((name: string, o: { state?: string; runId?: string; message?: string; exitCode?: string }) =>
     runJob({ action: "fail", name, stateDir: "", runId: o.runId, message: o.message, exitCode: o.exitCode }, o.state));
 
-function runJob(req: import("./commands/job.js").JobRequest, state: string | undefined): Promise<void> {
+function runJob(req: JobRequest, state: string | undefined): Promise<void> {
   return runAction(async () => {
     const [{ jobCommand }, { spoolEmitter }, { defaultStateDir }] = await Promise.all([
       import("./commands/job.js"), import("./commands/spool-emit.js"), import("./state-dir.js"),

@@ -38,7 +38,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   try {
     return { seq, eventId, sentAtMs, body: validateBody(kind, m[kind]) };
   } catch (err) {
-    if (err instanceof ProtocolError) throw new ProtocolError(err.code, err.message, undefined, { seq, eventId, kind });
+    if (err instanceof ProtocolError) {
+      // Keep the offending field (the message already starts with it) and add the envelope.
+      const detail = err.field && err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+      throw new ProtocolError(err.code, detail, err.field, { seq, eventId, kind });
+    }
     throw err;
   }
 }
