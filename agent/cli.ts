@@ -60,6 +60,26 @@ function runJob(req: JobRequest, state: string | undefined): Promise<void> {
   });
 }
 
+program.command("scan")
+  .description("list processes running deleted libraries or executables, grouped by what to restart, and a pending reboot")
+  .option("--json", "JSON output for scripts")
+  .option("--root <dir>", "read proc/, etc/, boot/ under this directory instead of / (fixtures, chroots)")
+  .option("--containers", "also report processes inside containers (other PID namespaces)")
+  .option("--ignore <pattern...>", "extra path patterns to ignore, added to the defaults")
+  .action((o: { json?: boolean; root?: string; containers?: boolean; ignore?: string[] }) => runAction(async () =>
+    (await import("./commands/scan.js")).scanCommand({ json: o.json ?? false, root: o.root, containers: o.containers, ignore: o.ignore }, process.stdout)));
+
+program.command("ip")
+  .description("find this host's public addresses once and print what each source said")
+  .option("--json", "JSON output")
+  .option("--collector <url>", "the collector, whose STUN responder is asked (env LASTSEEN_COLLECTOR)")
+  .option("--stun-port <port>", "the collector's STUN port", "3478")
+  .option("--stun <host:port...>", "extra STUN servers")
+  .action((o: { json?: boolean; collector?: string; stunPort: string; stun?: string[] }) => runAction(async () =>
+    (await import("./commands/ip.js")).ipCommand({
+      json: o.json, collector: o.collector ?? process.env.LASTSEEN_COLLECTOR, collectorStunPort: Number(o.stunPort), stun: o.stun,
+    }, process.stdout)));
+
 program.command("trigger <probe>")
   .description("ask the running agent to run a probe now (scan, ip); used by package-manager hooks")
   .option("--state <dir>", "state directory of the running agent")

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ConfigError, loadConfig, type ConfigSources } from "../proto/config-source.js";
 import { byteSize, duration } from "../proto/config-fields.js";
 import { JOB_NAME_RE } from "../proto/limits.js";
+import { publicIpSchema } from "./probes/public-ip/config.js";
 import { defaultStateDir } from "./state-dir.js";
 
 export { defaultStateDir };
@@ -43,7 +44,7 @@ export const agentSchema = z.strictObject({
     /** Also report processes in containers (other PID/mount namespaces). */
     containers: z.boolean().default(false),
   }).prefault({}),
-  public_ip: z.record(z.string(), z.unknown()).optional(),
+  public_ip: publicIpSchema.prefault({}),
   jobs: z.array(jobExpectation).default([]),
 });
 

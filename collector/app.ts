@@ -1,9 +1,12 @@
-// Builds a collector from a validated config: store, ingest, API, background loops. Tests start
-// it in-process on port 0; `lastseen serve` starts it in the foreground.
-import type { AddressInfo } from "node:net";
+// Builds a collector from a validated config: store, ingest, API, alert engine and dispatcher.
+// Tests start it in-process on port 0; `lastseen serve` starts it in the foreground.
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { addressFamily, normalizeAddress } from "../proto/ip.js";
+import { AlertEngine } from "./alerts/engine.js";
+import { Dispatcher } from "./alerts/dispatcher.js";
+import { policyFromConfig } from "./alerts/policy.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { CollectorConfig } from "./config.js";
 import { dataFiles, ensureDataDir, readAdminToken, removeApiInfo, writeFileAtomic } from "./data-dir.js";
@@ -11,26 +14,37 @@ import { CollectorError } from "./errors.js";
 import { registerApi } from "./http/api.js";
 import { Router } from "./http/router.js";
 import { createHttpServer, type CollectorServer } from "./http/server.js";
+import { clientAddress, trustedProxyList } from "./ingest/client-address.js";
 import { Committer } from "./ingest/committer.js";
 import { Liveness } from "./ingest/liveness.js";
+import { acceptProxyProtocol, proxyProtocolAddress, type ProxyProtocolHandle } from "./ingest/proxy-protocol.js";
 import { Ingest } from "./ingest/server.js";
-import { Queries, type LiveState } from "./queries.js";
-import { hostTimeoutMs, liveness } from "./rules/host-status.js";
+import { AddressTracker } from "./ip/address-tracker.js";
+import { createNotifiers } from "./notify/channel-config.js";
+import type { Notifier } from "./notify/notifier.js";
+import { Queries, type LiveState } from "./queries/index.js";
+import { hostState, hostTimeoutMs } from "./rules/host-status.js";
 import { CollectorStats } from "./stats.js";
 import { Store } from "./store/store.js";
+import { startStunResponder, type StunResponder } from "./stun/responder.js";
 import { VERSION } from "./version.js";
 
 export interface CollectorDeps {
   log: Logger;
   clock?: Clock;
+  /** Channels to use instead of the configured ones (tests inject real channels to test peers). */
+  notifiers?: Notifier[];
 }
 
 export interface RunningCollector {
   readonly url: string;
   readonly port: number;
+  readonly stunPort: number;
   readonly store: Store;
   readonly stats: CollectorStats;
   readonly queries: Queries;
+  readonly engine: AlertEngine;
+  readonly dispatcher: Dispatcher;
   /** Re-reads TLS files (SIGHUP). */
   reload(): void;
   stop(): Promise<void>;
@@ -43,13 +57,49 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const files = dataFiles(config.data);
   const store = Store.open(files.db);
   const stats = new CollectorStats();
-  store.hosts.markAllDisconnected(clock.now());
-  const adminToken = ensureAdminToken(store, config.data, clock.now());
+  const now = clock.now();
+  store.hosts.markAllDisconnected(now);
+  ensureAdminToken(store, config.data, now);
+  const instanceId = store.meta.get("instance_id") ?? (() => {
+    const id = randomUUID().slice(0, 8);
+    store.meta.set("instance_id", id);
+    return id;
+  })();
 
-  const liveness_ = new Liveness(store, log);
-  const committer = new Committer({ store, clock, log, stats });
+  const notifiers = deps.notifiers ?? createNotifiers(config.notify, { log });
+  for (const n of notifiers) {
+    // A channel that cannot prepare now (SMTP down, Matrix room not joined) is reported; its
+    // deliveries fail visibly and are retried.
+    await n.init?.().catch((err: Error) => log.error({ channel: n.name, err: err.message }, "notification channel not ready"));
+  }
+  const dispatcher = new Dispatcher({ store, clock, log, notifiers, instanceId });
+  const liveness = new Liveness(store, log);
+  const timeoutOf = (h: { name: string; heartbeatIntervalMs: number | null }) => hostTimeoutMs({
+    override: config.hosts.find((o) => o.name === h.name)?.silent_after, configured: config.alerts.silent_after, heartbeatIntervalMs: h.heartbeatIntervalMs,
+  });
+  const policy = policyFromConfig(config, log);
+  const engine = new AlertEngine({
+    store, clock, log, policy, channels: dispatcher.channels,
+    lastSeen: (h) => liveness.get(h.id, h.lastSeen),
+    notified: () => dispatcher.kick(),
+  });
+  const notifyIpChange = new Set(config.hosts.filter((h) => h.notify_ip_change).map((h) => h.name));
+  const addresses = new AddressTracker(store, {
+    changed: (hostId, family, previous, current, source) => {
+      const host = store.hosts.getById(hostId);
+      if (host && notifyIpChange.has(host.name)) engine.notice(hostId, "ip.changed", String(family), { host: host.name, family: String(family), previous_address: previous, address: current, source });
+    },
+  });
+  const committer = new Committer({
+    store, clock, log, stats,
+    observeAddress: (hostId, family, address, source, at) => addresses.observe(hostId, family, address, source, at),
+    onCommitted: (hostIds) => { for (const id of hostIds) engine.hostChanged(id); },
+  });
+
+  const stun: StunResponder | null = config.stun ? await startStunResponder({ host: config.stun.host, port: config.stun.port, log }) : null;
+  const trusted = trustedProxyList(config.trusted_proxies);
   const ingest = new Ingest({
-    store, committer, liveness: liveness_, clock, log, stats,
+    store, committer, liveness, clock, log, stats,
     limits: {
       maxPayload: config.limits.max_payload,
       maxConnections: config.limits.max_connections,
@@ -58,24 +108,33 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       messagesPerSecond: config.limits.messages_per_second,
       messageBurst: config.limits.message_burst,
     },
-    stunPort: 0,
-    clientAddress: (req: IncomingMessage) => normalizeAddress(req.socket.remoteAddress ?? "") ?? "",
-    onAddress: (hostId, address, at) => {
-      const family = addressFamily(address);
-      if (family !== 0) store.addresses.observe(hostId, family, address, "peer", at);
-    },
+    stunPort: stun?.port ?? 0,
+    clientAddress: (req: IncomingMessage) => clientAddress({
+      remoteAddress: req.socket.remoteAddress ?? "", headers: req.headers, trustedProxies: trusted,
+      proxyProtocolAddress: proxyProtocolAddress(req.socket)?.address,
+    }).address,
+    onHello: (hostId, hello, address, family, at) => store.transaction(() => {
+      if (family !== 0) addresses.observe(hostId, family, address, "peer", at);
+      store.jobs.declare(hostId, hello.jobs, at);
+    }),
+    onHostConnected: (id) => engine.hostChanged(id),
+    onSeen: (id) => engine.seen(id),
   });
 
   const live: LiveState = {
-    lastSeen: (h) => liveness_.get(h.id, h.lastSeen),
+    lastSeen: (h) => liveness.get(h.id, h.lastSeen),
     connected: (id) => ingest.isConnected(id),
-    timeoutMs: (h) => hostTimeoutMs({ heartbeatIntervalMs: h.heartbeatIntervalMs }),
-    state: (h) => liveness(liveness_.get(h.id, h.lastSeen), hostTimeoutMs({ heartbeatIntervalMs: h.heartbeatIntervalMs }), clock.now()).state,
+    timeoutMs: timeoutOf,
+    state: (h) => hostState({
+      lastSeen: liveness.get(h.id, h.lastSeen), timeoutMs: timeoutOf(h),
+      firing: store.alerts.get(h.id, "host.silent")?.status === "firing",
+      silenced: store.silences.covering(h.id, clock.now()) !== null,
+    }, clock.now()),
   };
-  const queries = new Queries(store, live);
+  const queries = new Queries(store, live, clock, policy);
   const router = new Router();
   router.add("GET", "/healthz", "public", () => ({ ok: true, version: VERSION }));
-  registerApi(router, queries);
+  registerApi(router, { queries, store, clock, engine, notifiers, dispatcher, stats });
 
   const server: CollectorServer = createHttpServer({
     router, log,
@@ -86,6 +145,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       return owner && (owner.role === "admin" || owner.role === "read") ? owner.role : null;
     },
   });
+  const proxyProtocol: ProxyProtocolHandle | null = config.proxy_protocol.length > 0
+    ? acceptProxyProtocol(server, { loadBalancers: config.proxy_protocol, log }) : null;
   ingest.attach(server);
   await listen(server, config.listen.host, config.listen.port);
   const port = (server.address() as AddressInfo).port;
@@ -93,13 +154,14 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
   const url = `${scheme}://${host === "0.0.0.0" ? "127.0.0.1" : host === "[::]" ? "[::1]" : host}:${port}`;
   writeFileAtomic(files.api, JSON.stringify({ url, pid: process.pid, startedAt: new Date(clock.now()).toISOString(), version: VERSION }, null, 2) + "\n", 0o644);
-  liveness_.start();
-  log.info({ url, data: config.data }, "collector listening");
-  void adminToken;
+  liveness.start();
+  engine.start();
+  dispatcher.kick();
+  log.info({ url, data: config.data, stunPort: stun?.port, channels: dispatcher.channels }, "collector listening");
 
   let stopped = false;
   return {
-    url, port, store, stats, queries,
+    url, port, stunPort: stun?.port ?? 0, store, stats, queries, engine, dispatcher,
     reload: () => {
       try {
         server.reloadTls();
@@ -112,12 +174,16 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       if (stopped) return;
       stopped = true;
       ingest.close();
+      proxyProtocol?.detach();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await stun?.close();
       committer.flush();
-      liveness_.stop();
+      liveness.stop();
+      engine.stop();
+      await dispatcher.stop();
       removeApiInfo(config.data, process.pid);
       store.close();
       log.info("collector stopped");
@@ -139,10 +205,9 @@ function listen(server: CollectorServer, host: string, port: number): Promise<vo
 }
 
 /** Keeps the admin token file valid: creates (or replaces) it when missing or revoked. */
-function ensureAdminToken(store: Store, dir: string, now: number): string {
+function ensureAdminToken(store: Store, dir: string, now: number): void {
   const existing = readAdminToken(dir);
-  if (existing && store.tokens.verify(existing, now)?.role === "admin") return existing;
+  if (existing && store.tokens.verify(existing, now)?.role === "admin") return;
   const token = store.tokens.rotateAdmin(now);
   writeFileAtomic(dataFiles(dir).adminToken, token + "\n", 0o600);
-  return token;
 }

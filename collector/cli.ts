@@ -61,4 +61,25 @@ clientOpts(program.command("ip <name>").description("the host's current public a
   .option("--json", "JSON output"))
   .action((name, o) => runAction(async () => (await import("./commands/ip.js")).ipCommand(name, { ...o, four: o["4"], six: o["6"] }, process.stdout)));
 
+clientOpts(program.command("jobs [host]").description("scheduled jobs: last run, result, duration, next deadline, state").option("--json", "JSON output"))
+  .action((host, o) => runAction(async () => (await import("./commands/jobs.js")).jobsCommand(host, o, process.stdout)));
+
+clientOpts(program.command("alerts").description("what is firing, recent notifications and their delivery status")
+  .option("--host <name>", "only this host").option("--limit <n>", "how many recent notifications", "30").option("--json", "JSON output"))
+  .action((o) => runAction(async () => (await import("./commands/alerts.js")).alertsCommand(o, process.stdout)));
+
+const silence = program.command("silence").description("pause alerts for a host (maintenance)");
+clientOpts(silence.command("add <host>", { isDefault: true }).description("silence HOST for a while")
+  .requiredOption("--for <duration>", "how long, e.g. 2h").option("--reason <text>", "why (shown in lastseen alerts)"))
+  .action((host, o) => runAction(async () => (await import("./commands/alerts.js")).silenceAdd(host, o, process.stdout)));
+clientOpts(silence.command("list").description("active silences").option("--json", "JSON output"))
+  .action((o) => runAction(async () => (await import("./commands/alerts.js")).silenceList(o, process.stdout)));
+clientOpts(silence.command("remove <id>").description("end a silence now"))
+  .action((id, o) => runAction(async () => (await import("./commands/alerts.js")).silenceRemove(id, o, process.stdout)));
+
+const notify = program.command("notify").description("notification channels");
+clientOpts(notify.command("test").description("send a test message to each channel and report")
+  .option("--channel <name>", "only this channel").option("--json", "JSON output"))
+  .action((o) => runAction(async () => (await import("./commands/alerts.js")).notifyTest(o, process.stdout)));
+
 await program.parseAsync(process.argv);

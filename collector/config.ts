@@ -5,6 +5,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import { loadConfig, type ConfigSources } from "../proto/config-source.js";
 import { byteSize, duration, listenAddress } from "../proto/config-fields.js";
+import { JOB_NAME_RE } from "../proto/limits.js";
+import { NAME_RE } from "./errors.js";
+import { notifyConfigSchema } from "./notify/channel-config.js";
+import { parseExpectation } from "./rules/job-schedule.js";
+import { ScheduleError } from "./rules/schedule-error.js";
 
 const limits = z.strictObject({
   /** Largest WebSocket frame accepted from an agent. */
@@ -27,6 +32,55 @@ const tls = z.strictObject({
   key_file: z.string().min(1),
 });
 
+const RULES = ["host.silent", "host.stale", "job.failed", "job.missed", "job.too-long", "ip.hook-failed"] as const;
+
+const alerts = z.strictObject({
+  /** Default timeout for every host (else 3 heartbeat intervals plus 30 s, per host). */
+  silent_after: duration({ min: 1000 }).optional(),
+  /** How long stale-library findings or a pending reboot may last before they alert. */
+  stale_after: duration().default(3_600_000),
+  /** Reminder interval while a problem lasts ("0s" turns reminders off). */
+  repeat: duration().default(86_400_000),
+  /** Per-rule reminder intervals, e.g. { "host.silent" = "6h" }. */
+  repeat_rules: z.partialRecord(z.enum(RULES), duration()).default({}),
+  /** A gap in the collector's own alive mark longer than this is reported as downtime. */
+  collector_down_after: duration({ min: 1000 }).default(60_000),
+  alive_interval: duration({ min: 100 }).default(10_000),
+}).prefault({});
+
+const onIpChange = z.strictObject({
+  /** Run this (argv, no shell) with LASTSEEN_HOST, LASTSEEN_ADDRESS, LASTSEEN_FAMILY set. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  /** POST the new address as JSON here. */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  timeout: duration({ min: 100 }).default(30_000),
+}).refine((h) => h.command !== undefined || h.url !== undefined, { message: "give command or url" });
+
+const hostOverride = z.strictObject({
+  name: z.string().regex(NAME_RE, "not a host name"),
+  silent_after: duration({ min: 1000 }).optional(),
+  /** Notify when the host's public address changes. */
+  notify_ip_change: z.boolean().default(false),
+  on_ip_change: onIpChange.optional(),
+});
+
+const jobExpectation = z.strictObject({
+  host: z.string().regex(NAME_RE, "not a host name"),
+  job: z.string().regex(JOB_NAME_RE, "not a job name"),
+  every: z.string().optional(),
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
+  grace: z.string().optional(),
+  max_runtime: z.string().optional(),
+}).superRefine((j, ctx) => {
+  try {
+    parseExpectation(j, `job ${j.host}/${j.job}`);
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message, path: err.key ? [err.key] : [] });
+  }
+});
+
 export const collectorSchema = z.strictObject({
   listen: listenAddress().default({ host: "127.0.0.1", port: 7070 }),
   /** Data directory: SQLite database, API address file and admin token. */
@@ -42,6 +96,10 @@ export const collectorSchema = z.strictObject({
   retention: duration({ min: 3_600_000 }).default(90 * 86_400_000),
   tls: tls.optional(),
   limits,
+  alerts,
+  notify: notifyConfigSchema.prefault({}),
+  hosts: z.array(hostOverride).default([]),
+  jobs: z.array(jobExpectation).default([]),
 });
 
 export type CollectorConfig = z.output<typeof collectorSchema>;
@@ -55,6 +113,7 @@ export const COLLECTOR_ENV: Record<string, string> = {
   LASTSEEN_STUN: "stun",
   LASTSEEN_TLS_CERT_FILE: "tls.cert_file",
   LASTSEEN_TLS_KEY_FILE: "tls.key_file",
+  LASTSEEN_SILENT_AFTER: "alerts.silent_after",
 };
 
 export function loadCollectorConfig(sources: Omit<ConfigSources, "envKeys">): CollectorConfig {

@@ -2,6 +2,8 @@
 import type { Welcome } from "../../proto/types.js";
 import type { AgentConfig } from "../config.js";
 import type { Probe } from "./probe.js";
+import { createPublicIpProbe } from "./public-ip/probe.js";
+import { createStaleLibsProbe } from "./stale-libs/probe.js";
 
 export interface ProbeEnvironment {
   collectorUrl: string;
@@ -9,6 +11,21 @@ export interface ProbeEnvironment {
   welcome(): Welcome | null;
 }
 
-export function buildProbes(_config: AgentConfig, _env: ProbeEnvironment): Probe[] {
-  return [];
+export function buildProbes(config: AgentConfig, env: ProbeEnvironment): Probe[] {
+  const probes: Probe[] = [];
+  const s = config.stale_libs;
+  if (s.enabled) {
+    probes.push(createStaleLibsProbe({ intervalMs: s.interval, refreshMs: s.refresh, ignore: s.ignore, containers: s.containers }));
+  }
+  if (config.public_ip.enabled) {
+    const host = new URL(env.collectorUrl).hostname.replace(/^\[|\]$/g, "");
+    probes.push(createPublicIpProbe({
+      options: config.public_ip,
+      collector: () => {
+        const w = env.welcome();
+        return w ? { host, stunPort: w.stunPort, observedAddress: w.observedAddress } : null;
+      },
+    }));
+  }
+  return probes;
 }

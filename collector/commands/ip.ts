@@ -1,5 +1,5 @@
 // `lastseen ip NAME`: prints just the address, so `ssh $(lastseen ip home)` works.
-import type { IpHistoryEntry, IpView } from "../queries.js";
+import type { IpHistoryEntry, IpView } from "../queries/index.js";
 import { ApiClient, type ClientOptions } from "./api-client.js";
 import { table } from "./table.js";
 

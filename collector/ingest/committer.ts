@@ -34,6 +34,8 @@ export interface CommitterOptions {
   maxBatch?: number;
   /** Called after each successful commit with the hosts whose state changed. */
   onCommitted?: (hostIds: ReadonlySet<number>) => void;
+  /** Records an address observation inside the commit's transaction. */
+  observeAddress(hostId: number, family: 4 | 6, address: string, source: string, at: number): void;
 }
 
 export class Committer {
@@ -151,6 +153,7 @@ export class Committer {
     const ctx: HandlerContext = {
       store: this.o.store, hostId: target.hostId, hostName: target.hostName, seq: env.seq,
       eventId: env.eventId, sentAtMs: env.sentAtMs, now,
+      observeAddress: (family, address, source) => this.o.observeAddress(target.hostId, family, address, source, now),
     };
     (HANDLERS[kind as SpooledKind] as (c: HandlerContext, v: unknown) => void)(ctx, env.body.value);
     return true;

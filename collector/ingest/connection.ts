@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import type WebSocket from "ws";
 import { decodeEnvelope, encodeServerMessage } from "../../proto/codec.js";
+import { addressFamily } from "../../proto/ip.js";
 import { ProtocolError } from "../../proto/errors.js";
 import type { Envelope, Heartbeat, Hello, ServerMessage } from "../../proto/types.js";
 import type { Clock } from "../clock.js";
@@ -27,8 +28,10 @@ export interface ConnectionDeps {
   /** A Hello arrived: the connection is ready (the server uses this to replace older ones). */
   onReady(conn: AgentConnection): void;
   onClose(conn: AgentConnection): void;
-  /** An address was observed for the host (the peer address at Hello). */
-  onAddress?(hostId: number, address: string, at: number): void;
+  /** A Hello was stored: the peer address it came from, and what the agent declared. */
+  onHello?(hostId: number, hello: Hello, address: string, family: 4 | 6 | 0, at: number): void;
+  /** Any message arrived from the host. */
+  onSeen?(hostId: number): void;
 }
 
 export class AgentConnection implements CommitTarget {
@@ -60,7 +63,15 @@ export class AgentConnection implements CommitTarget {
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on("pong", () => { this.awaitingPong = false; });
     ws.on("close", (code, reason) => this.onClosed(code, reason.toString()));
-    ws.on("error", (err) => this.log.warn({ err }, "connection error"));
+    ws.on("error", (err) => {
+      // ws closes the connection itself for frames it refuses (over maxPayload: 1009, bad framing: 1002).
+      const code = (err as { code?: string }).code;
+      if (code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+        this.d.stats.framesRejected++;
+        this.d.stats.protocolError("LASTSEEN_ERR_FRAME_TOO_LARGE");
+      }
+      this.log.warn({ err, code }, "connection error");
+    });
     this.helloTimer = setTimeout(() => this.close(CLOSE.policyViolation, "no Hello within the handshake timeout"), d.limits.helloTimeoutMs);
     this.pingTimer = setInterval(() => this.ping(), d.limits.pingIntervalMs);
   }
@@ -91,14 +102,22 @@ export class AgentConnection implements CommitTarget {
       return this.badFrame(err);
     }
     this.d.liveness.seen(this.hostId, now);
+    this.d.onSeen?.(this.hostId);
     const { body } = env;
     if (!this.ready && body.kind !== "hello") {
       return this.violation("LASTSEEN_ERR_FRAME_INVALID", CLOSE.policyViolation, `${body.kind} before Hello`);
     }
-    switch (body.kind) {
-      case "hello": return this.onHello(body.value, now);
-      case "heartbeat": return this.onHeartbeat(body.value);
-      default: return this.onSpooled(env, data);
+    try {
+      switch (body.kind) {
+        case "hello": return this.onHello(body.value, now);
+        case "heartbeat": return this.onHeartbeat(body.value);
+        default: return this.onSpooled(env, data);
+      }
+    } catch (err) {
+      // A store write failed (disk full, I/O error). Thrown from a socket event it would end the
+      // whole collector; it ends only this connection, and the agent retries later.
+      this.log.error({ err, kind: body.kind }, "cannot handle a message: store unavailable; closing the connection");
+      this.close(CLOSE.tryAgainLater, "store unavailable, retry later");
     }
   }
 
@@ -136,7 +155,7 @@ export class AgentConnection implements CommitTarget {
     this.d.committer.startStream(this.hostId, hw);
     this.lastSeq = hw;
     this.ready = true;
-    this.d.onAddress?.(this.hostId, this.address, now);
+    this.d.onHello?.(this.hostId, hello, this.address, addressFamily(this.address), now);
     this.log.info({ agent: hello.agentVersion, hostname: hello.hostname, highWater: hw }, "agent connected");
     this.send({ kind: "welcome", value: { highWaterSeq: hw, host: this.hostName, serverTimeMs: now, observedAddress: this.address, stunPort: this.d.stunPort } });
   }

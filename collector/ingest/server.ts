@@ -8,6 +8,7 @@ import { WebSocketServer } from "ws";
 import type { Clock } from "../clock.js";
 import type { CollectorStats } from "../stats.js";
 import type { Store } from "../store/store.js";
+import { hashToken } from "../store/tokens.js";
 import { authenticateAgent } from "./auth.js";
 import { CLOSE } from "./close-codes.js";
 import type { Committer } from "./committer.js";
@@ -27,15 +28,26 @@ export interface IngestOptions {
   stunPort: number;
   /** The client's address as the collector should believe it (trusted proxies applied). */
   clientAddress(req: IncomingMessage): string;
-  onAddress?: ConnectionDeps["onAddress"];
+  onHello?: ConnectionDeps["onHello"];
+  onSeen?: ConnectionDeps["onSeen"];
   onHostConnected?(hostId: number): void;
   onHostDisconnected?(hostId: number): void;
+  /**
+   * How often connected agents' tokens are re-checked (default 2 s). `lastseen token revoke` runs
+   * in another process and writes the database; a cheap query notices any revocation and the
+   * agents whose token it was are disconnected.
+   */
+  tokenCheckMs?: number;
 }
 
 export class Ingest {
   private readonly wss: WebSocketServer;
   private readonly byHost = new Map<number, AgentConnection>();
   private readonly all = new Set<AgentConnection>();
+  /** SHA-256 of the token each connection authenticated with (never the token itself). */
+  private readonly tokenHash = new Map<AgentConnection, string>();
+  private tokenTimer: NodeJS.Timeout | null = null;
+  private revokedSeen = -1;
 
   constructor(private readonly o: IngestOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.limits.maxPayload, perMessageDeflate: false, clientTracking: false });
@@ -43,6 +55,25 @@ export class Ingest {
 
   attach(server: Server): void {
     server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.revokedSeen = this.o.store.tokens.revokedCount();
+    this.tokenTimer = setInterval(() => this.recheckTokens(), this.o.tokenCheckMs ?? 2000);
+    this.tokenTimer.unref();
+  }
+
+  /** Disconnects agents whose token was revoked since they connected. */
+  recheckTokens(): void {
+    try {
+      const revoked = this.o.store.tokens.revokedCount();
+      if (revoked === this.revokedSeen) return;
+      this.revokedSeen = revoked;
+      for (const [conn, hash] of this.tokenHash) {
+        if (this.o.store.tokens.isActiveHash(hash)) continue;
+        this.o.log.warn({ host: conn.hostName, address: conn.address, code: "LASTSEEN_ERR_UNAUTHORIZED" }, "token revoked: closing the agent's connection");
+        conn.close(CLOSE.revoked, "token revoked");
+      }
+    } catch (err) {
+      this.o.log.error({ err }, "cannot re-check the agents' tokens; will retry");
+    }
   }
 
   get connectionCount(): number {
@@ -58,11 +89,22 @@ export class Ingest {
     const path = (req.url ?? "").split("?")[0];
     if (path !== AGENT_PATH) return refuse(socket, 404, "Not Found");
     const address = this.o.clientAddress(req);
-    const auth = authenticateAgent(req, (t) => this.o.store.tokens.verify(t, this.o.clock.now()));
+    let hash = "";
+    let auth: ReturnType<typeof authenticateAgent>;
+    try {
+      auth = authenticateAgent(req, (t) => {
+        hash = hashToken(t);
+        return this.o.store.tokens.verify(t, this.o.clock.now());
+      });
+    } catch (err) {
+      // The store failed (disk full, I/O error): not the agent's fault, it retries later.
+      this.o.log.error({ err, address }, "cannot check an agent's token: store unavailable");
+      return refuse(socket, 503, "Service Unavailable");
+    }
     if (!auth.ok) {
       this.o.stats.authFailures++;
       // Never the token itself: only why it failed and who tried.
-      this.o.log.warn({ address, reason: auth.reason, code: "LASTSEEN_ERR_UNAUTHORIZED" }, "agent rejected at upgrade: bad or missing token");
+      this.o.log.warn({ address, reason: auth.reason, code: "LASTSEEN_ERR_UNAUTHORIZED", authFailures: this.o.stats.authFailures }, "agent rejected at upgrade: bad or missing token");
       return refuse(socket, 401, "Unauthorized");
     }
     if (this.all.size >= this.o.limits.maxConnections) {
@@ -70,12 +112,21 @@ export class Ingest {
       return refuse(socket, 503, "Service Unavailable");
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new AgentConnection(ws, socket, auth.host, address, {
-        ...this.o,
-        onReady: (c) => this.onReady(c),
-        onClose: (c) => this.onClose(c),
-      });
+      let conn: AgentConnection;
+      try {
+        conn = new AgentConnection(ws, socket, auth.host, address, {
+          ...this.o,
+          onReady: (c) => this.onReady(c),
+          onClose: (c) => this.onClose(c),
+        });
+      } catch (err) {
+        this.o.log.error({ err, host: auth.host, address }, "cannot accept the agent: store unavailable");
+        ws.on("error", (e) => this.o.log.debug({ err: e, host: auth.host }, "error while closing a refused connection"));
+        ws.close(CLOSE.tryAgainLater, "store unavailable, retry later");
+        return;
+      }
       this.all.add(conn);
+      this.tokenHash.set(conn, hash);
     });
   }
 
@@ -88,9 +139,14 @@ export class Ingest {
 
   private onClose(conn: AgentConnection): void {
     this.all.delete(conn);
+    this.tokenHash.delete(conn);
     if (this.byHost.get(conn.hostId) === conn) {
       this.byHost.delete(conn.hostId);
-      this.o.store.hosts.setDisconnected(conn.hostId, this.o.clock.now());
+      try {
+        this.o.store.hosts.setDisconnected(conn.hostId, this.o.clock.now());
+      } catch (err) {
+        this.o.log.error({ err, host: conn.hostName }, "cannot record that the agent disconnected: store unavailable");
+      }
       this.o.onHostDisconnected?.(conn.hostId);
     }
   }
@@ -101,6 +157,8 @@ export class Ingest {
   }
 
   close(): void {
+    if (this.tokenTimer) clearInterval(this.tokenTimer);
+    this.tokenTimer = null;
     for (const c of [...this.all]) c.close(CLOSE.goingAway, "collector shutting down");
     this.wss.close();
   }

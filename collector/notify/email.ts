@@ -53,6 +53,7 @@ export function emailThreadHeaders(alert: Alert, domain: string): EmailThreadHea
     case "reminder":
       return { messageId: own, inReplyTo: incident, references: incident };
     case "summary":
+    case "notice":
     case "test":
       return { messageId: own };
   }

@@ -1,6 +1,6 @@
 // The common interface of every notification channel (email, Matrix, webhook, exec).
 
-export type AlertKind = "firing" | "resolved" | "reminder" | "summary" | "test";
+export type AlertKind = "firing" | "resolved" | "reminder" | "summary" | "notice" | "test";
 
 /** A rendered notification for one flip. Channels format it, they do not decide anything. */
 export interface Alert {

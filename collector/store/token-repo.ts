@@ -59,6 +59,16 @@ export class TokenRepo {
     return { name: row.name, role: row.role };
   }
 
+  /** Whether the token with this hash is still active (no side effects). */
+  isActiveHash(hash: string): boolean {
+    return this.byHash.get(hash) !== undefined;
+  }
+
+  /** How many tokens were ever revoked: it changes whenever a token is revoked (by any process). */
+  revokedCount(): number {
+    return this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM tokens WHERE revoked_at IS NOT NULL").get()!.n;
+  }
+
   list(): TokenInfo[] {
     return this.db.prepare<[], TokenRow>("SELECT * FROM tokens ORDER BY name, id").all().map(toInfo);
   }

@@ -14,6 +14,8 @@ export interface HandlerContext {
   readonly eventId: string;
   readonly sentAtMs: number;
   readonly now: number;
+  /** Records an address observation for the host (history, change notice, on-change hook). */
+  observeAddress(family: 4 | 6, address: string, source: string): void;
 }
 
 export type SpooledKind = "staleReport" | "jobEvent" | "addressReport";

@@ -1,7 +1,7 @@
 import type { StaleReport } from "../../../proto/types.js";
 import type { HandlerContext } from "./index.js";
 
-/** Applies a staleReport event to the derived state. */
-export function handleStaleReport(_ctx: HandlerContext, _value: StaleReport): void {
-  // The raw event is stored by the committer; derived state for this kind lands with its feature.
+/** Replaces the host's stale-library findings and kernel status with the report. */
+export function handleStaleReport(ctx: HandlerContext, value: StaleReport): void {
+  ctx.store.findings.replace(ctx.hostId, value, ctx.now);
 }
