@@ -3,7 +3,7 @@
 // The agent is a separate process, started from the agent's own entry point; its token lives in
 // its state directory (mode 0600), never on a command line.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import { startCollector } from "../app.js";
 import { writeFileAtomic } from "../data-dir.js";
 import { NAME_RE } from "../errors.js";
 import { createLogger } from "../log.js";
+import type { Store } from "../store/store.js";
 
 export async function upCommand(flags: { data?: string; listen?: string }): Promise<void> {
   const config = loadCollectorConfig({ file: process.env.LASTSEEN_CONFIG, env: process.env, flags: { data: flags.data, listen: flags.listen } });
@@ -21,14 +22,14 @@ export async function upCommand(flags: { data?: string; listen?: string }): Prom
   const name = localHostName();
   const stateDir = join(config.data, "local-agent");
   const tokenFile = join(stateDir, "token");
-  if (!validLocalToken(tokenFile, collector.store)) {
-    const token = collector.store.transaction(() => {
-      collector.store.hosts.ensure(name, Date.now());
-      for (const t of collector.store.tokens.list()) if (t.name === name && t.role === "agent" && t.revokedAt === null) collector.store.tokens.revoke(name, Date.now(), "agent");
-      return collector.store.tokens.add(name, "agent", Date.now());
-    });
-    writeFileAtomic(tokenFile, token + "\n", 0o600);
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    ensureLocalToken(name, tokenFile, collector.store);
+  } catch (err) {
+    await collector.stop();
+    throw err;
   }
+
 
   const agentCli = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "agent", "cli.js");
   const wsUrl = collector.url.replace(/^http/, "ws");
@@ -39,16 +40,21 @@ export async function upCommand(flags: { data?: string; listen?: string }): Prom
     if (!stopping) log.error({ code, signal }, "the local agent exited");
   });
 
+  const next: [string, string][] = [
+    ["npx lastseen hosts", "every host at a glance"],
+    [`npx lastseen ip ${name}`, `the address "${name}" was last seen at`],
+    [`npx lastseen host ${name}`, "everything about it: restarts needed, jobs, IP history"],
+    ["npx lastseen token add NAME", "a token for another server's agent"],
+  ];
+  const w = Math.max(...next.map(([c]) => c.length));
   process.stdout.write(`
 lastseen is running on this machine.
-  collector   ${collector.url}  (data: ${config.data})
-  local agent host "${name}"   (state: ${stateDir})
+  collector    ${collector.url}   (data: ${config.data})
+  local agent  host "${name}"   (state: ${stateDir})
 
 Next, in another terminal:
-  npx lastseen hosts          every host at a glance
-  npx lastseen ip ${name.padEnd(14)} the address "${name}" was last seen at
-  npx lastseen token add NAME  a token for another server's agent, then on that server:
-  lastseen-agent run --collector ws://THIS-HOST:${collector.port} --token-file FILE
+${next.map(([c, d]) => `  ${c.padEnd(w)}   ${d}`).join("\n")}
+and on another server: lastseen-agent run --collector ws://THIS-HOST:${collector.port} --token-file FILE
 
 Ctrl-C stops both.
 `);
@@ -73,8 +79,15 @@ function localHostName(): string {
   return NAME_RE.test(h) ? h : "local";
 }
 
-function validLocalToken(file: string, store: { tokens: { verify(t: string, now: number): { role: string } | null } }): boolean {
-  if (!existsSync(file)) return false;
-  const t = readFileSync(file, "utf8").trim();
-  return t.length > 0 && store.tokens.verify(t, Date.now())?.role === "agent";
+/** The local agent's token file holds a valid token of this host (a new one replaces it otherwise). */
+function ensureLocalToken(name: string, file: string, store: Store): void {
+  const existing = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  if (existing && store.tokens.verify(existing, Date.now())?.role === "agent") return;
+  const token = store.transaction(() => {
+    const now = Date.now();
+    store.hosts.ensure(name, now);
+    if (store.tokens.list().some((t) => t.name === name && t.role === "agent" && t.revokedAt === null)) store.tokens.revoke(name, now, "agent");
+    return store.tokens.add(name, "agent", now);
+  });
+  writeFileAtomic(file, token + "\n", 0o600);
 }
