@@ -38,15 +38,28 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const outbox = await Outbox.open(join(state, "outbox"), { maxBytes: config.outbox.max_bytes, log });
 
   let draining: Promise<number> | null = null;
+  let drainAgain = false;
   const drain = (): Promise<number> => {
-    draining ??= drainSpool(state, (e) => outbox.append(e), log)
+    if (draining) {
+      // Files may have arrived after this drain listed the directory: look again when it ends.
+      drainAgain = true;
+      return draining;
+    }
+    draining = drainSpool(state, (e) => outbox.append(e), log)
       .then((n) => {
         if (n > 0) log.info({ events: n }, "took events from the spool");
         return n;
       })
-      .finally(() => { draining = null; });
+      .finally(() => {
+        draining = null;
+        if (drainAgain && !stopping) {
+          drainAgain = false;
+          void drain().catch((err: unknown) => log.error({ err }, "spool intake failed"));
+        }
+      });
     return draining;
   };
+  let stopping = false;
   await drain();
   await mkdir(spoolDir(state), { recursive: true, mode: 0o755 });
   // New spool files are noticed by the watcher, a poke on the control socket, or the poll.
@@ -62,7 +75,11 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
       const h = hostInfo();
       return {
         agentVersion: VERSION, hostname: h.hostname, bootId: h.bootId, kernelRelease: h.kernelRelease, osPrettyName: h.osPrettyName,
-        jobs: config.jobs.map((j) => ({ job: j.job, every: j.every ?? "", cron: j.cron ?? "", timezone: j.timezone ?? "", grace: j.grace ?? "", maxRuntime: j.max_runtime ?? "" })),
+        // A cron expression is meant in this host's local time unless a zone is given.
+        jobs: config.jobs.map((j) => ({
+          job: j.job, every: j.every ?? "", cron: j.cron ?? "", timezone: j.timezone ?? (j.cron ? localTimeZone() : ""),
+          grace: j.grace ?? "", maxRuntime: j.max_runtime ?? "",
+        })),
       };
     },
     uptimeS: () => hostInfo().uptimeS,
@@ -93,6 +110,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   return {
     outbox, transport,
     stop: async () => {
+      stopping = true;
       clearInterval(spoolPoll);
       spoolWatcher.close();
       await new Promise<void>((r) => control.close(() => r()));
@@ -104,6 +122,10 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
       log.info("agent stopped");
     },
   };
+}
+
+function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
 function readCa(file: string): Buffer {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { checkBody, decodeEnvelope, encodeEnvelope } from "../proto/codec.js";
 import { ProtocolError } from "../proto/errors.js";
-import type { AgentBody } from "../proto/types.js";
+import { SPOOLED_KINDS, type AgentBody } from "../proto/types.js";
 import { AgentError } from "./errors.js";
 import { fsyncDir } from "./outbox/cursor.js";
 import type { NewEvent } from "./outbox/outbox.js";
@@ -84,14 +84,18 @@ async function readSpooled(dir: string, name: string, log: Logger): Promise<NewE
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null; // another drain took it
     throw err;
   }
+  let why: string;
   try {
     const env = decodeEnvelope(bytes);
-    return { body: env.body, eventId: env.eventId, sentAtMs: env.sentAtMs };
+    // A Hello or Heartbeat is never spooled: sent with a seq, it would end every connection.
+    if (SPOOLED_KINDS.has(env.body.kind)) return { body: env.body, eventId: env.eventId, sentAtMs: env.sentAtMs };
+    why = `a ${env.body.kind} is not an event that can be spooled`;
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
-    await mkdir(join(dir, "rejected"), { recursive: true });
-    await rename(file, join(dir, "rejected", name));
-    log.error({ file, err: err.message }, "spooled file is not a valid event; moved to spool/rejected");
-    return null;
+    why = err.message;
   }
+  await mkdir(join(dir, "rejected"), { recursive: true });
+  await rename(file, join(dir, "rejected", name));
+  log.error({ file, err: why }, "spooled file is not a valid event; moved to spool/rejected");
+  return null;
 }

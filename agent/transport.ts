@@ -148,6 +148,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.welcomed = true;
     this.lastLoggedFailure = "";
     const ob = this.o.outbox;
+    // The collector has more of this stream than the outbox holds (damaged tail, restored state
+    // directory): continue after it, or every new event would look like a replay.
+    if (w.highWaterSeq > ob.headSeq) ob.skipTo(w.highWaterSeq);
     if (w.highWaterSeq > ob.ackedSeq) ob.ack(Math.min(w.highWaterSeq, ob.headSeq));
     // Resend everything after what the collector has (it may have less than we think acked).
     this.sendCursor = Math.min(w.highWaterSeq, ob.headSeq);

@@ -21,8 +21,13 @@ export async function readCursor(dir: string): Promise<Cursor | null> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new AgentError("LASTSEEN_ERR_OUTBOX_IO", `cannot read ${join(dir, CURSOR_FILE)}: ${(err as Error).message}`, { cause: err });
   }
-  const c = JSON.parse(text) as Partial<Cursor>;
-  if (typeof c.streamId !== "string" || !Number.isSafeInteger(c.ackedSeq) || !Number.isSafeInteger(c.dropped)) {
+  let c: Partial<Cursor> | null;
+  try {
+    c = JSON.parse(text) as Partial<Cursor> | null;
+  } catch (err) {
+    throw new AgentError("LASTSEEN_ERR_OUTBOX_CORRUPT", `${join(dir, CURSOR_FILE)} is not valid JSON (${(err as Error).message}): move it aside to start a new stream`, { cause: err });
+  }
+  if (c === null || typeof c !== "object" || typeof c.streamId !== "string" || !Number.isSafeInteger(c.ackedSeq) || !Number.isSafeInteger(c.dropped)) {
     throw new AgentError("LASTSEEN_ERR_OUTBOX_CORRUPT", `${join(dir, CURSOR_FILE)} is not a valid cursor`);
   }
   return c as Cursor;

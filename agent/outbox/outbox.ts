@@ -3,15 +3,15 @@
 // acknowledges it (cumulative acks), so it survives agent crashes, restarts and network cuts.
 // Bounded in bytes: when full, the oldest segments are dropped and counted.
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readdir, readFile, rm, truncate, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, open, readdir, readFile, rename, rm, truncate, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { checkBody, encodeEnvelope } from "../../proto/codec.js";
 import { ProtocolError } from "../../proto/errors.js";
-import type { AgentBody } from "../../proto/types.js";
+import { SPOOLED_KINDS, type AgentBody } from "../../proto/types.js";
 import { AgentError } from "../errors.js";
 import { newCursor, readCursor, writeCursor, fsyncDir, type Cursor } from "./cursor.js";
-import { encodeRecord, parseRecords, type OutboxRecord } from "./record.js";
+import { encodeRecord, HEADER_BYTES, parseRecords, type OutboxRecord } from "./record.js";
 
 export interface OutboxOptions {
   /** Most bytes kept on disk for unacknowledged events (default 64 MiB). */
@@ -90,28 +90,55 @@ export class Outbox {
 
   private async recover(): Promise<void> {
     const names = (await readdir(this.dir)).filter((n) => SEG_RE.test(n)).sort();
+    let lost = 0;
+    const rewrite: { file: string; records: OutboxRecord[] }[] = [];
     for (const [i, name] of names.entries()) {
       const file = join(this.dir, name);
       const buf = await readFile(file);
-      const parsed = parseRecords(buf);
+      const parsed = parseRecords(buf, Number(SEG_RE.exec(name)![1]) - 1);
+      for (const d of parsed.damage) {
+        // Records in the middle that fail their CRC: reported, counted as dropped, and cut out;
+        // the good records after them are kept.
+        this.o.log.error({ file, offset: d.offset, bytes: d.bytes, lostEvents: d.lostSeqs }, "outbox segment damaged: skipped a corrupt record, kept the records after it");
+        lost += d.lostSeqs;
+      }
       if (parsed.stoppedBy) {
         const last = i === names.length - 1;
         // A torn tail of the last segment is a write the crash interrupted: it was never accepted.
         if (!(last && parsed.stoppedBy === "torn")) {
-          this.o.log.error({ file, offset: parsed.validBytes, reason: parsed.stoppedBy }, "outbox segment damaged: keeping the records before the damage");
+          this.o.log.error({ file, offset: parsed.validBytes, reason: parsed.stoppedBy }, "outbox segment damaged at its end: keeping the records before the damage");
         }
-        await truncate(file, parsed.validBytes);
       }
       const recs = parsed.records;
       if (recs.length === 0) {
         await rm(file, { force: true });
         continue;
       }
-      this.segments.push({ file, firstSeq: recs[0]!.seq, lastSeq: recs[recs.length - 1]!.seq, count: recs.length, bytes: parsed.validBytes });
+      if (parsed.damage.length > 0) rewrite.push({ file, records: recs });
+      else if (parsed.stoppedBy) await truncate(file, parsed.validBytes);
+      const bytes = parsed.damage.length > 0 ? recs.reduce((n, r) => n + HEADER_BYTES + r.bytes.byteLength, 0) : parsed.validBytes;
+      this.segments.push({ file, firstSeq: recs[0]!.seq, lastSeq: recs[recs.length - 1]!.seq, count: recs.length, bytes });
     }
     const lastSegSeq = this.segments.at(-1)?.lastSeq ?? 0;
     this.lastSeq = Math.max(lastSegSeq, this.cursor.ackedSeq);
+    if (lost > 0) {
+      // Counted before the damaged records are cut out: a crash in between over-reports, never hides.
+      this.cursor.dropped += lost;
+      await writeCursor(this.dir, this.cursor);
+    }
+    for (const r of rewrite) await rewriteSegment(r.file, r.records);
     await this.deleteAcked();
+  }
+
+  /**
+   * The collector stored events up to `seq` of this stream (its Welcome says so) but the outbox
+   * ends below it (its tail was damaged, or the state directory was restored from an old copy):
+   * new events must take seqs above it, or the collector would take them for replays.
+   */
+  skipTo(seq: number): void {
+    if (seq <= this.lastSeq) return;
+    this.o.log.warn({ headSeq: this.lastSeq, collectorSeq: seq }, "the collector has events beyond the end of the outbox; continuing after them");
+    this.lastSeq = seq;
   }
 
   get streamId(): string {
@@ -153,6 +180,9 @@ export class Outbox {
    */
   append(ev: NewEvent): Promise<number> {
     if (this.closed) return Promise.reject(new AgentError("LASTSEEN_ERR_OUTBOX_CLOSED", "the outbox is closed"));
+    if (!SPOOLED_KINDS.has(ev.body.kind)) {
+      return Promise.reject(new AgentError("LASTSEEN_ERR_EVENT_INVALID", `event not accepted: a ${ev.body.kind} is sent directly, never through the outbox`));
+    }
     let body: AgentBody;
     try {
       body = checkBody(ev.body);
@@ -178,8 +208,13 @@ export class Outbox {
         const e = new AgentError("LASTSEEN_ERR_OUTBOX_IO", `cannot write to the outbox in ${this.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
         this.o.log.error({ err: e }, "outbox write failed; the events were not accepted");
         const failed = batch.filter((p) => !p.done);
-        for (const p of failed) p.reject(e);
-        await this.rollbackFailedWrite(failed);
+        // Roll back before telling the callers: an append they make in reaction must see the
+        // seqs of the failed batch free again.
+        try {
+          await this.rollbackFailedWrite(failed);
+        } finally {
+          for (const p of failed) p.reject(e);
+        }
       }
       for (const fn of this.listeners) fn();
     }
@@ -198,7 +233,7 @@ export class Outbox {
         i++;
       }
       const buf = Buffer.concat(part.map((p) => p.record));
-      await this.active!.write(buf);
+      await writeAll(this.active!, buf);
       await this.active!.datasync();
       seg.bytes += buf.length;
       seg.count += part.length;
@@ -215,18 +250,24 @@ export class Outbox {
 
   /** After a failed write the seqs of that batch were never accepted: reuse them. */
   private async rollbackFailedWrite(batch: Pending[]): Promise<void> {
+    // Everything was written and accepted; what failed came after (rolling, enforcing the bound).
+    if (batch.length === 0) return;
     const first = batch[0]!.seq;
     const seg = this.segments.at(-1);
+    let cut = true;
     if (seg && this.active) {
       // Cut anything partially written off the active segment.
       try {
         await this.active.truncate(seg.bytes);
       } catch (err) {
+        // What was written stays on disk (whole records of the failed batch may be among it):
+        // its seqs must never be used again.
+        cut = false;
         this.o.log.error({ err }, "cannot truncate the outbox segment after a failed write; closing it");
-        await this.roll();
+        await this.roll().catch((e: unknown) => this.o.log.error({ err: e }, "cannot close the outbox segment"));
       }
     }
-    if (this.queue.length === 0) this.lastSeq = Math.min(this.lastSeq, first - 1);
+    if (cut && this.queue.length === 0) this.lastSeq = Math.min(this.lastSeq, first - 1);
     else {
       // Appends queued meanwhile got later seqs: renumbering them is not safe, keep the gap.
       this.o.log.warn({ gapFrom: first, gapTo: batch[batch.length - 1]!.seq }, "seq gap after a failed outbox write");
@@ -237,10 +278,17 @@ export class Outbox {
     const last = this.segments.at(-1);
     if (this.active && last) return last;
     const file = join(this.dir, segName(firstSeq));
-    this.active = await open(file, "a", 0o600);
-    await fsyncDir(this.dir);
+    const fh = await open(file, "a", 0o600);
+    try {
+      await fsyncDir(this.dir);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    // Only now is it the active segment: a failure above leaves the previous state untouched.
     const seg: Segment = { file, firstSeq, lastSeq: firstSeq - 1, count: 0, bytes: 0 };
     this.segments.push(seg);
+    this.active = fh;
     return seg;
   }
 
@@ -289,7 +337,7 @@ export class Outbox {
     for (const seg of this.segments) {
       if (seg.lastSeq <= afterSeq || seg.count === 0) continue;
       const buf = await readFile(seg.file);
-      for (const r of parseRecords(buf.subarray(0, seg.bytes)).records) {
+      for (const r of parseRecords(buf.subarray(0, seg.bytes), seg.firstSeq - 1).records) {
         if (r.seq > afterSeq) out.push(r);
         if (out.length >= max) return out;
       }
@@ -347,4 +395,28 @@ export class Outbox {
     await this.persistCursor();
     await this.roll();
   }
+}
+
+/** Writes all of buf: a write on a nearly full disk may write only part of it and not fail. */
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    if (bytesWritten <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    off += bytesWritten;
+  }
+}
+
+/** Replaces a damaged segment by its good records (temp file, fsync, rename, fsync dir). */
+async function rewriteSegment(file: string, records: OutboxRecord[]): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, "w", 0o600);
+  try {
+    for (const r of records) await writeAll(fh, encodeRecord(r.seq, r.bytes));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await fsyncDir(dirname(file));
 }

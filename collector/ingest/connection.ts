@@ -34,6 +34,9 @@ export interface ConnectionDeps {
   onSeen?(hostId: number): void;
 }
 
+/** Longest single pause of a throttled connection. */
+const MAX_PAUSE_MS = 5000;
+
 export class AgentConnection implements CommitTarget {
   readonly hostId: number;
   streamId = "";
@@ -77,6 +80,11 @@ export class AgentConnection implements CommitTarget {
   }
 
   private ping(): void {
+    // While we deliberately stop reading (throttling), a pong cannot be seen: no verdict then.
+    if (this.paused) {
+      this.awaitingPong = false;
+      return;
+    }
     if (this.awaitingPong) {
       this.d.stats.livenessTimeouts++;
       this.log.warn("no pong to the last ping: dropping the connection");
@@ -151,6 +159,9 @@ export class AgentConnection implements CommitTarget {
     this.helloTimer = null;
     this.d.onReady(this);
     this.streamId = hello.streamId;
+    // Commit what an older connection of this host left pending first: the high-water mark read
+    // next must include it (and must not be raised afterwards under a new stream id).
+    this.d.committer.flush();
     const hw = this.d.store.hosts.applyHello(this.hostId, hello, this.address, now);
     this.d.committer.startStream(this.hostId, hw);
     this.lastSeq = hw;
@@ -183,14 +194,21 @@ export class AgentConnection implements CommitTarget {
     if (this.paused) return;
     this.paused = true;
     this.d.stats.throttled++;
-    const retryAfterMs = Math.max(waitMs, 100);
+    // Paused at most a few seconds at a time (the peer's ping watchdog must not fire); a larger
+    // debt makes the next message throttle again.
+    const retryAfterMs = Math.min(Math.max(waitMs, 100), MAX_PAUSE_MS);
     this.log.warn({ retryAfterMs }, "message rate above the limit: throttling");
     this.send({ kind: "throttle", value: { retryAfterMs } });
     this.socket.pause();
-    setTimeout(() => {
+    const resume = () => {
+      // Frames read after the pause began (they were already on the wire) added to the debt:
+      // stay paused until it is paid.
+      const left = this.closed ? 0 : this.bucket.waitMs(this.d.clock.now());
+      if (left > 0) return void setTimeout(resume, Math.min(left, MAX_PAUSE_MS)).unref();
       this.paused = false;
       if (!this.closed) this.socket.resume();
-    }, retryAfterMs).unref();
+    };
+    setTimeout(resume, retryAfterMs).unref();
   }
 
   // ---- CommitTarget ----
