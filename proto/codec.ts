@@ -33,7 +33,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const kind = m.body;
   if (!kind) throw new ProtocolError("LASTSEEN_ERR_FRAME_EMPTY_BODY", "envelope carries no known message kind");
   const seq = uint(m.seq, "seq");
-  const eventId = str(m.eventId, "eventId", 64);
+  const eventId = str(m.eventId, "eventId", 64, { required: seq > 0 });
   const sentAtMs = int(m.sentAtMs, "sentAtMs");
   try {
     return { seq, eventId, sentAtMs, body: validateBody(kind, m[kind]) };

@@ -3,7 +3,7 @@
 // spools the event durably in it and pokes a running agent. Each function returns the exit code.
 //
 //   job run NAME [--state DIR] -- CMD [ARGS...]   exit code = CMD's (128+N for signal N, 127/126 if it cannot run)
-//   job start NAME [--state DIR]                   prints the run id
+//   job start NAME [--state DIR]                   prints the run id (exit 1 when the event could not be stored)
 //   job ok NAME [--state DIR] [--run-id ID] [--message TEXT]
 //   job fail NAME [--state DIR] [--run-id ID] [--exit-code N] [--message TEXT]
 import type { Writable } from "node:stream";
@@ -27,6 +27,11 @@ export interface JobCommandIO {
 
 /** Exit code for wrong arguments (invalid name, bad --exit-code, no command). */
 export const EXIT_USAGE = 2;
+/**
+ * `job start|ok|fail` could not store the event (e.g. the state directory's disk is full): the
+ * report is lost, and the exit status says so. (`job run` keeps the command's own exit code.)
+ */
+export const EXIT_NOT_REPORTED = 1;
 
 export async function jobCommand(req: JobRequest, io: JobCommandIO): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -43,17 +48,16 @@ export async function jobCommand(req: JobRequest, io: JobCommandIO): Promise<num
       case "start": {
         const r = await jobStart({ name: req.name, stateDir: req.stateDir, emit: io.emit, clock: io.clock, stderr });
         stdout.write(`${r.runId}\n`);
-        return 0;
+        return r.reported ? 0 : EXIT_NOT_REPORTED;
       }
       case "ok":
-        await jobOk({ name: req.name, stateDir: req.stateDir, emit: io.emit, clock: io.clock, stderr, runId: req.runId, message: req.message });
-        return 0;
+        return (await jobOk({ name: req.name, stateDir: req.stateDir, emit: io.emit, clock: io.clock, stderr, runId: req.runId, message: req.message })).reported
+          ? 0 : EXIT_NOT_REPORTED;
       case "fail":
-        await jobFail({
+        return (await jobFail({
           name: req.name, stateDir: req.stateDir, emit: io.emit, clock: io.clock, stderr, runId: req.runId, message: req.message,
           exitCode: req.exitCode === undefined ? undefined : parseExitCode(req.exitCode),
-        });
-        return 0;
+        })).reported ? 0 : EXIT_NOT_REPORTED;
     }
   } catch (err) {
     if (err instanceof JobError && err.code !== "LASTSEEN_ERR_JOB_RUN_FILE") {

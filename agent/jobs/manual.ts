@@ -138,7 +138,8 @@ async function send(opts: ManualJobOptions, warn: (m: string) => void, event: Jo
     await opts.emit(body);
     return true;
   } catch (err) {
-    warn(`warning: could not report the ${event.phase} of run ${event.runId}: ${(err as Error).message}`);
+    const code = (err as { code?: string }).code;
+    warn(`error: could not report the ${event.phase} of run ${event.runId}: ${(err as Error).message}${code ? ` [${code}]` : ""}`);
     return false;
   }
 }

@@ -143,9 +143,11 @@ describe.skipIf(!MOUNT_OK)("a full disk (tmpfs mounts; needs root)", () => {
     mountTmpfs(`${state}/spool`, "256k");
     const filler = fill(`${state}/spool`);
     const r = run(AGENT_CLI, ["job", "ok", "nightly-backup", "--state", state]);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("could not report");
     expect(r.stderr).toContain("cannot write the event to");
     expect(r.stderr).toContain("ENOSPC");
+    expect(r.stderr).toContain("[LASTSEEN_ERR_SPOOL]");
     expect(readdirSync(`${state}/spool`).filter((n) => n.endsWith(".evt"))).toEqual([]);
     rmSync(filler);
     const ok = run(AGENT_CLI, ["job", "ok", "nightly-backup", "--state", state]);
