@@ -90,10 +90,10 @@ export function readToml(file: string): Plain {
   }
 }
 
+/** Environment values are text; lists may be given as JSON ('["10.0.0.1/32"]'). */
 function coerceEnv(raw: string): unknown {
   if (raw === "true") return true;
   if (raw === "false") return false;
-  if (/^-?\d+$/.test(raw) && raw.length < 16) return Number(raw);
   if (raw.startsWith("[")) {
     try {
       return JSON.parse(raw);
