@@ -10,7 +10,6 @@ export type AgentErrorCode =
   | "LASTSEEN_ERR_SPOOL"
   | "LASTSEEN_ERR_EVENT_INVALID"
   | "LASTSEEN_ERR_CONTROL"
-  | "LASTSEEN_ERR_TOKEN"
   | "LASTSEEN_ERR_TLS";
 
 export class AgentError extends Error {
