@@ -85,6 +85,15 @@ program.command("trigger <probe>")
   .option("--state <dir>", "state directory of the running agent")
   .action((probe, o) => runAction(async () => (await import("./commands/trigger.js")).triggerCommand(probe, o, process.stdout)));
 
+program.command("init")
+  .description("write a commented config file with every key and its default, and print the next steps")
+  .option("--path <file>", "where to write; default /etc/lastseen-agent/agent.toml as root, else ~/.config/lastseen-agent/agent.toml; - for stdout")
+  .option("--collector <url>", "fill in the collector URL (wss://HOST or ws://HOST:PORT)")
+  .option("--token-file <file>", "fill in token_file")
+  .option("--state <dir>", "the state directory to write into the file")
+  .option("--force", "replace an existing file")
+  .action((o) => runAction(async () => (await import("./commands/init.js")).initAgentCommand(o, process.stdout)));
+
 program.command("status")
   .description("is the agent running, connected, and how many events wait")
   .option("--state <dir>", "state directory of the running agent")

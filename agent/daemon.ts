@@ -85,7 +85,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     uptimeS: () => hostInfo().uptimeS,
   });
   let welcome: Welcome | null = null;
-  transport.on("welcome", (w) => { welcome = w; });
+  transport.on("welcome", (w) => {
+    const news = welcome?.stunPort !== w.stunPort || welcome?.observedAddress !== w.observedAddress;
+    welcome = w;
+    // The first Welcome (or one from another path) says where the collector's STUN responder
+    // is and which address it sees: learn the public address now, not at the next interval.
+    if (news && runner.has("public-ip")) runner.trigger("public-ip", 500);
+  });
 
   const runner = new ProbeRunner({ stateDir: state, log, append: (e) => outbox.append(e) });
   for (const probe of buildProbes(config, { collectorUrl: config.collector, welcome: () => welcome })) await runner.add(probe);

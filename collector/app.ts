@@ -1,6 +1,8 @@
 // Builds a collector from a validated config: store, ingest, API, alert engine and dispatcher.
 // Tests start it in-process on port 0; `lastseen serve` starts it in the foreground.
 import { randomUUID } from "node:crypto";
+import { chmodSync, rmSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -12,19 +14,22 @@ import type { CollectorConfig } from "./config.js";
 import { dataFiles, ensureDataDir, readAdminToken, removeApiInfo, writeFileAtomic } from "./data-dir.js";
 import { CollectorError } from "./errors.js";
 import { registerApi } from "./http/api.js";
+import { registerOperatorViews } from "./http/operator-views.js";
 import { Router } from "./http/router.js";
-import { createHttpServer, type CollectorServer } from "./http/server.js";
+import { createHttpServer, createLocalServer, type CollectorServer } from "./http/server.js";
 import { clientAddress, trustedProxyList } from "./ingest/client-address.js";
 import { Committer } from "./ingest/committer.js";
 import { Liveness } from "./ingest/liveness.js";
 import { acceptProxyProtocol, proxyProtocolAddress, type ProxyProtocolHandle } from "./ingest/proxy-protocol.js";
 import { Ingest } from "./ingest/server.js";
 import { AddressTracker } from "./ip/address-tracker.js";
+import { HookRunner, hookConfigs } from "./ip/hook-runner.js";
 import { createNotifiers } from "./notify/channel-config.js";
 import type { Notifier } from "./notify/notifier.js";
 import { Queries, type LiveState } from "./queries/index.js";
 import { hostState, hostTimeoutMs } from "./rules/host-status.js";
 import { CollectorStats } from "./stats.js";
+import { startRetention } from "./store/retention.js";
 import { Store } from "./store/store.js";
 import { startStunResponder, type StunResponder } from "./stun/responder.js";
 import { VERSION } from "./version.js";
@@ -34,6 +39,8 @@ export interface CollectorDeps {
   clock?: Clock;
   /** Channels to use instead of the configured ones (tests inject real channels to test peers). */
   notifiers?: Notifier[];
+  /** Waits before the retries of a failed IP on-change hook (default: rules/ip-hook.ts). */
+  ipHookRetryMs?: readonly number[];
 }
 
 export interface RunningCollector {
@@ -78,16 +85,20 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     override: config.hosts.find((o) => o.name === h.name)?.silent_after, configured: config.alerts.silent_after, heartbeatIntervalMs: h.heartbeatIntervalMs,
   });
   const policy = policyFromConfig(config, log);
+  const ipHooks = new HookRunner({ store, clock, log, hooks: hookConfigs(config.hosts), retryMs: deps.ipHookRetryMs, onOutcome: (id) => engine.hostChanged(id) });
   const engine = new AlertEngine({
     store, clock, log, policy, channels: dispatcher.channels,
     lastSeen: (h) => liveness.get(h.id, h.lastSeen),
     notified: () => dispatcher.kick(),
+    ipHooks: (id) => ipHooks.states(id),
   });
   const notifyIpChange = new Set(config.hosts.filter((h) => h.notify_ip_change).map((h) => h.name));
   const addresses = new AddressTracker(store, {
-    changed: (hostId, family, previous, current, source) => {
+    changed: (hostId, family, previous, current, source, at) => {
       const host = store.hosts.getById(hostId);
-      if (host && notifyIpChange.has(host.name)) engine.notice(hostId, "ip.changed", String(family), { host: host.name, family: String(family), previous_address: previous, address: current, source });
+      if (!host) return;
+      if (previous !== null && notifyIpChange.has(host.name)) engine.notice(hostId, "ip.changed", String(family), { host: host.name, family: String(family), previous_address: previous, address: current, source });
+      ipHooks.request(hostId, host.name, family, current, previous, at);
     },
   });
   const committer = new Committer({
@@ -135,16 +146,24 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const router = new Router();
   router.add("GET", "/healthz", "public", () => ({ ok: true, version: VERSION }));
   registerApi(router, { queries, store, clock, engine, notifiers, dispatcher, stats });
+  registerOperatorViews(router, {
+    config, queries, store, stats, clock, log, trustedProxies: trusted,
+    stun: stun ? () => stun.counters() : undefined,
+    proxyProtocol: config.proxy_protocol.length > 0 ? () => proxyProtocol!.counters() : undefined,
+  });
 
-  const server: CollectorServer = createHttpServer({
+  const httpOptions = {
     router, log,
-    tls: config.tls ? { certFile: config.tls.cert_file, keyFile: config.tls.key_file } : undefined,
     handshakeTimeoutMs: config.limits.handshake_timeout,
-    roleOf: (token) => {
+    roleOf: (token: string) => {
       const owner = store.tokens.verify(token, clock.now());
       return owner && (owner.role === "admin" || owner.role === "read") ? owner.role : null;
     },
+  };
+  const server: CollectorServer = createHttpServer({
+    ...httpOptions, tls: config.tls ? { certFile: config.tls.cert_file, keyFile: config.tls.key_file } : undefined,
   });
+  const localServer = createLocalServer(httpOptions);
   const proxyProtocol: ProxyProtocolHandle | null = config.proxy_protocol.length > 0
     ? acceptProxyProtocol(server, { loadBalancers: config.proxy_protocol, log }) : null;
   ingest.attach(server);
@@ -153,8 +172,11 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const scheme = config.tls ? "https" : "http";
   const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
   const url = `${scheme}://${host === "0.0.0.0" ? "127.0.0.1" : host === "[::]" ? "[::1]" : host}:${port}`;
-  writeFileAtomic(files.api, JSON.stringify({ url, pid: process.pid, startedAt: new Date(clock.now()).toISOString(), version: VERSION }, null, 2) + "\n", 0o644);
+  const socket = await listenLocal(localServer, files.socket, log);
+  writeFileAtomic(files.api, JSON.stringify({ url, socket, pid: process.pid, startedAt: new Date(clock.now()).toISOString(), version: VERSION }, null, 2) + "\n", 0o644);
   liveness.start();
+  const stopRetention = startRetention(store, clock, config.retention, log);
+  ipHooks.start();
   engine.start();
   dispatcher.kick();
   log.info({ url, data: config.data, stunPort: stun?.port, channels: dispatcher.channels }, "collector listening");
@@ -175,13 +197,15 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       stopped = true;
       ingest.close();
       proxyProtocol?.detach();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all([server, localServer].map((srv) => new Promise<void>((resolve) => {
+        srv.close(() => resolve());
+        srv.closeAllConnections();
+      })));
       await stun?.close();
       committer.flush();
       liveness.stop();
+      stopRetention();
+      await ipHooks.stop();
       engine.stop();
       await dispatcher.stop();
       removeApiInfo(config.data, process.pid);
@@ -202,6 +226,25 @@ function listen(server: CollectorServer, host: string, port: number): Promise<vo
       resolve();
     });
   });
+}
+
+/**
+ * The API on a Unix socket (mode 0600) for the CLI on this machine; null (logged) when the file
+ * system does not allow one: the CLI then uses the TCP address.
+ */
+async function listenLocal(server: HttpServer, path: string, log: Logger): Promise<string | null> {
+  rmSync(path, { force: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+    return path;
+  } catch (err) {
+    log.warn({ err, path }, "cannot serve the API on a local socket; the CLI uses the TCP address");
+    return null;
+  }
 }
 
 /** Keeps the admin token file valid: creates (or replaces) it when missing or revoked. */

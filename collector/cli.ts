@@ -13,7 +13,8 @@ const program = new Command("lastseen")
 const clientOpts = (c: Command) => c
   .option("--data <dir>", "the collector's data directory (finds its API address and admin token there)")
   .option("--collector <url>", "collector URL (instead of --data), env LASTSEEN_COLLECTOR")
-  .option("--token <token>", "admin or read-only token (instead of --data), env LASTSEEN_ADMIN_TOKEN");
+  .option("--token <token>", "admin or read-only token (instead of --data), env LASTSEEN_ADMIN_TOKEN")
+  .option("--ca-file <file>", "CA certificate (PEM) of a collector with a private CA, env LASTSEEN_CA_FILE");
 
 program.command("serve")
   .description("run the collector in the foreground until SIGTERM (SIGHUP reloads TLS files)")
@@ -22,6 +23,15 @@ program.command("serve")
   .option("--data <dir>", "data directory, env LASTSEEN_DATA")
   .option("--log-level <level>", "fatal|error|warn|info|debug|trace")
   .action((o) => runAction(async () => (await import("./commands/serve.js")).serveCommand(o)));
+
+program.command("init")
+  .description("write a commented config file with every key and its default, and print the next steps")
+  .command("collector")
+  .description("the collector's config file (for lastseen serve --config FILE)")
+  .option("--path <file>", "where to write; default /etc/lastseen/lastseen.toml as root, else ~/.config/lastseen/lastseen.toml; - for stdout")
+  .option("--data <dir>", "the data directory to write into the file (default: the one lastseen serve would use)")
+  .option("--force", "replace an existing file")
+  .action((o) => runAction(async () => (await import("./commands/init.js")).initCollectorCommand(o, process.stdout)));
 
 program.command("up")
   .description("first run: a collector with its embedded defaults and an agent for this machine")

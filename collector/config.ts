@@ -7,6 +7,7 @@ import { loadConfig, type ConfigSources } from "../proto/config-source.js";
 import { byteSize, duration, listenAddress } from "../proto/config-fields.js";
 import { JOB_NAME_RE } from "../proto/limits.js";
 import { NAME_RE } from "./errors.js";
+import { isTimeZone } from "./http/status-page/format.js";
 import { notifyConfigSchema } from "./notify/channel-config.js";
 import { parseExpectation } from "./rules/job-schedule.js";
 import { ScheduleError } from "./rules/schedule-error.js";
@@ -31,6 +32,17 @@ const tls = z.strictObject({
   cert_file: z.string().min(1),
   key_file: z.string().min(1),
 });
+
+const statusPage = z.strictObject({
+  /** Open the status page and /metrics to everyone, read-only, without a token. */
+  public: z.boolean().default(false),
+  /** Requests from this machine (loopback peer, not through a proxy) need no token. */
+  loopback: z.boolean().default(true),
+  /** How often the page reloads itself. */
+  refresh: duration({ min: 5000, max: 3_600_000 }).default(30_000),
+  /** IANA time zone for the absolute times on the page. */
+  timezone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. \"Europe/Berlin\", \"UTC\")").default("UTC"),
+}).prefault({});
 
 const RULES = ["host.silent", "host.stale", "job.failed", "job.missed", "job.too-long", "ip.hook-failed"] as const;
 
@@ -95,6 +107,7 @@ export const collectorSchema = z.strictObject({
   /** How long raw events are kept (derived state is kept regardless). */
   retention: duration({ min: 3_600_000 }).default(90 * 86_400_000),
   tls: tls.optional(),
+  status_page: statusPage,
   limits,
   alerts,
   notify: notifyConfigSchema.prefault({}),

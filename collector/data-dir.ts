@@ -6,6 +6,8 @@ import { CollectorError } from "./errors.js";
 
 export interface ApiInfo {
   url: string;
+  /** Unix socket serving the same API (for the CLI on this machine). */
+  socket?: string;
   pid: number;
   startedAt: string;
   version: string;
@@ -15,6 +17,7 @@ export const dataFiles = (dir: string) => ({
   db: join(dir, "lastseen.db"),
   api: join(dir, "api.json"),
   adminToken: join(dir, "admin-token"),
+  socket: join(dir, "api.sock"),
 });
 
 export function ensureDataDir(dir: string): void {
@@ -53,5 +56,8 @@ export function readAdminToken(dir: string): string | null {
 
 export function removeApiInfo(dir: string, pid: number): void {
   const info = readApiInfo(dir);
-  if (info && info.pid === pid) rmSync(dataFiles(dir).api, { force: true });
+  if (info && info.pid === pid) {
+    rmSync(dataFiles(dir).api, { force: true });
+    if (info.socket) rmSync(info.socket, { force: true });
+  }
 }

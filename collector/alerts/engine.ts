@@ -13,6 +13,7 @@ import type { FlipKind } from "../store/alert-repo.js";
 import type { HostRecord } from "../store/host-repo.js";
 import type { Store } from "../store/store.js";
 import { hostTimeoutMs, silentVerdict } from "../rules/host-status.js";
+import { ipHookVerdict, type IpHookSnapshot } from "../rules/ip-hook.js";
 import { describeSchedule, evaluateJob, type JobSchedule } from "../rules/job-schedule.js";
 import { staleVerdict } from "../rules/stale.js";
 import { Deadlines } from "./deadlines.js";
@@ -46,6 +47,8 @@ export interface EngineDeps {
   lastSeen(host: HostRecord): number | null;
   /** New notifications were stored: the dispatcher should look. */
   notified(): void;
+  /** The host's IP on-change hook state per family (none when no hook is configured). */
+  ipHooks?(hostId: number): readonly IpHookSnapshot[];
 }
 
 const SUMMARY = -1;
@@ -103,9 +106,11 @@ export class AlertEngine {
   hostChanged(hostId: number): void {
     if (this.queued.has(hostId)) return;
     this.queued.add(hostId);
+    if (this.queued.size > 1) return; // already scheduled
     setImmediate(() => {
-      this.queued.delete(hostId);
-      this.evaluate(hostId);
+      const ids = [...this.queued];
+      this.queued.clear();
+      this.inOneTransaction(ids, () => { for (const id of ids) this.evaluate(id); });
     });
   }
 
@@ -115,9 +120,23 @@ export class AlertEngine {
   }
 
   private onDue(keys: number[]): void {
-    for (const k of keys) {
-      if (k === SUMMARY) this.sendSummary();
-      else this.evaluate(k);
+    const hosts = keys.filter((k) => k !== SUMMARY);
+    if (hosts.length > 0) this.inOneTransaction(hosts, () => { for (const k of hosts) this.evaluate(k); });
+    if (hosts.length < keys.length) this.sendSummary();
+  }
+
+  /**
+   * Judges many hosts with one commit (when 1,000 hosts fall silent together, a commit each made
+   * the DOWNs late). Each host's own transaction becomes a savepoint, so one failing host is
+   * rolled back and retried alone; if the commit itself fails, they are all judged again in 30 s.
+   */
+  private inOneTransaction(keys: number[], fn: () => void): void {
+    try {
+      this.d.store.transaction(fn);
+    } catch (err) {
+      this.d.log.error({ err, hosts: keys.length }, "storing alert evaluations failed; retrying in 30 s");
+      const at = this.d.clock.now() + 30_000;
+      for (const k of keys) this.deadlines.set(k, at);
     }
   }
 
@@ -149,7 +168,9 @@ export class AlertEngine {
 
     store.transaction(() => {
       const prevSilent = store.alerts.get(hostId, "host.silent");
-      const sv = silentVerdict({ lastSeen, timeoutMs, judgeFrom, firing: prevSilent?.status === "firing" }, now);
+      // Only a DOWN that was told stays firing regardless of the grace; one recorded during a
+      // silence waits, like any other, for a full timeout after the silence ended.
+      const sv = silentVerdict({ lastSeen, timeoutMs, judgeFrom, firing: prevSilent?.status === "firing" && prevSilent.notified }, now);
       next.push(sv.nextCheckAt);
       const base = this.hostFacts(host, lastSeen, timeoutMs, now);
       const wentSilentAt = Number(prevSilent?.details.lastSeen) || prevSilent?.since || now;
@@ -165,6 +186,8 @@ export class AlertEngine {
       const seenSinceStart = lastSeen !== null && lastSeen >= this.startedAt;
       if (sv.silent || !seenSinceStart) this.watchSeen.add(hostId);
       else this.watchSeen.delete(hostId);
+      // The hook runs on the collector, whatever the host's state: never inhibited.
+      next.push(this.judgeIpHooks(host, silence !== null));
       // Inhibition: while the host is silent (or not back since the collector started), its other
       // checks wait; when it returns they are judged afresh.
       if (sv.silent || !seenSinceStart) return;
@@ -212,6 +235,27 @@ export class AlertEngine {
       }
     }
     return out;
+  }
+
+  private judgeIpHooks(host: HostRecord, silenced: boolean): number | null {
+    const { store, policy } = this.d;
+    const hooks = this.d.ipHooks?.(host.id) ?? [];
+    const keys = new Set([...hooks.map((h) => String(h.family)), ...store.alerts.forHost(host.id).filter((a) => a.rule === "ip.hook-failed").map((a) => a.key)]);
+    let next: number | null = null;
+    for (const key of [...keys].sort()) {
+      const hook = hooks.find((h) => String(h.family) === key) ?? null;
+      const v = ipHookVerdict(hook);
+      const t = this.check(host, "ip.hook-failed", key, {
+        firing: v.firing, held: false, silenced, repeatMs: policy.repeatMs("ip.hook-failed"),
+        details: { address: hook?.address ?? "", attempts: hook?.attempts ?? 0 },
+      }, () => ({
+        host: host.name, family: key, address: hook?.status === "ok" ? hook.doneAddress ?? hook.address : hook?.address ?? "",
+        error: hook?.lastError ?? (hook ? "" : "the hook is no longer configured"), attempts: String(hook?.attempts ?? 0),
+        failing_since: iso(hook?.failingSince), next_attempt: iso(hook?.nextAttemptAt),
+      }));
+      next = minOf(next, t);
+    }
+    return next;
   }
 
   /** Runs one check through the state machine; stores the state, the flip and its notifications. */

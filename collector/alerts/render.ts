@@ -77,7 +77,9 @@ const ipChanged: Renderer = (_kind, f) => ({
 });
 
 const ipHookFailed: Renderer = (kind, f) => kind === "resolved"
-  ? { subject: `OK ${f.host}: IP change hook succeeded`, lines: [`the hook ran for ${f.address}`] }
+  ? f.error === "the hook is no longer configured"
+    ? { subject: `OK ${f.host}: the IP change hook is no longer configured`, lines: ["its earlier failure is no longer tracked"] }
+    : { subject: `OK ${f.host}: IP change hook succeeded`, lines: [`the hook ran for ${f.address}`] }
   : { subject: `HOOK ${f.host}: the IP change hook failed`, lines: [`for the new address ${f.address}: ${f.error}`, "your DNS may point to the old address"] };
 
 const collectorDown: Renderer = (_kind, f) => ({

@@ -37,6 +37,16 @@ export function createHttpServer(o: HttpOptions): CollectorServer {
   return server as CollectorServer;
 }
 
+/**
+ * The same API on a Unix socket in the data directory (mode 0600): the CLI on the collector's
+ * machine uses it, whatever TLS certificate or address the public listener has.
+ */
+export function createLocalServer(o: Omit<HttpOptions, "tls">): http.Server {
+  const server = http.createServer((req, res) => void handle(o, req, res));
+  server.requestTimeout = 30_000;
+  return server;
+}
+
 function readTls(t: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
   const read = (file: string, key: string) => {
     try {

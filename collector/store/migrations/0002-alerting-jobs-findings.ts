@@ -138,15 +138,44 @@ CREATE TABLE host_scans (
   reboot_first_seen    INTEGER
 );
 
--- IP on-change hooks: last outcome per host and family.
+-- What each feed last said of a host's address per family: "peer" (the connection's address as the
+-- collector saw it) and "agent" (the address the agent accepted after cross-checking its sources).
+-- The current address (the newest address_periods row) is chosen from these by
+-- collector/ip/current-address.ts.
+CREATE TABLE address_views (
+  host_id   INTEGER NOT NULL REFERENCES hosts (id),
+  family    INTEGER NOT NULL CHECK (family IN (4, 6)),
+  feed      TEXT NOT NULL CHECK (feed IN ('peer', 'agent')),
+  address   TEXT NOT NULL,
+  -- when the feed started to report this address (unchanged while it repeats it)
+  since     INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  sources   TEXT NOT NULL,
+  PRIMARY KEY (host_id, family, feed)
+);
+
+-- IP on-change hooks, per host and family: the latest address the hook must run for (written in
+-- the transaction that changed the address; a newer change supersedes an older pending run) and
+-- the outcome of its attempts.
 CREATE TABLE ip_hooks (
-  host_id     INTEGER NOT NULL REFERENCES hosts (id),
-  family      INTEGER NOT NULL,
-  address     TEXT NOT NULL,
-  status      TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'failed')),
-  attempts    INTEGER NOT NULL DEFAULT 0,
-  last_error  TEXT,
-  updated_at  INTEGER NOT NULL,
+  host_id         INTEGER NOT NULL REFERENCES hosts (id),
+  family          INTEGER NOT NULL CHECK (family IN (4, 6)),
+  -- bumped by every new address; the outcome of a run for an older one is not recorded
+  generation      INTEGER NOT NULL,
+  address         TEXT NOT NULL,
+  previous        TEXT NOT NULL DEFAULT '',
+  changed_at      INTEGER NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'failed')),
+  -- attempts for this address
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_error      TEXT,
+  -- first failure since the last success (across addresses): the ip.hook-failed alert fires while set
+  failing_since   INTEGER,
+  -- the address of the last successful run, and when
+  done_address    TEXT,
+  done_at         INTEGER,
+  updated_at      INTEGER NOT NULL,
   PRIMARY KEY (host_id, family)
 );
 `,

@@ -1,0 +1,33 @@
+// Writes a generated config file (the agent has its own copy of this small file: agent and
+// collector share nothing but proto/): never over an existing file unless forced (then atomically,
+// by rename), parent directories created, mode 0644 (the file holds no secrets: those go in
+// *_file keys).
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type InitErrorCode = "LASTSEEN_ERR_INIT_EXISTS" | "LASTSEEN_ERR_INIT_WRITE";
+
+export class InitError extends Error {
+  override readonly name = "InitError";
+  constructor(readonly code: InitErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function writeConfigFile(path: string, content: string, force: boolean): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    if (force) {
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, content, { mode: 0o644 });
+      chmodSync(tmp, 0o644);
+      renameSync(tmp, path);
+    } else {
+      writeFileSync(path, content, { mode: 0o644, flag: "wx" });
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw new InitError("LASTSEEN_ERR_INIT_EXISTS", `${path} already exists; not overwritten (add --force to replace it, or --path to write elsewhere)`, { cause: err });
+    throw new InitError("LASTSEEN_ERR_INIT_WRITE", `cannot write ${path}: ${code ?? (err as Error).message}`, { cause: err });
+  }
+}
