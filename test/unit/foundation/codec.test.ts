@@ -168,9 +168,15 @@ describe("codec refuses bad input", () => {
     const hello = BODIES[0]! as Extract<AgentBody, { kind: "hello" }>;
     expectProtocolError(() => checkBody({ kind: "hello", value: { ...hello.value, streamId: "" } }), "LASTSEEN_ERR_FRAME_INVALID", "hello.streamId");
     expectProtocolError(() => checkBody({ kind: "jobEvent", value: jobEvent({ runId: "" }) }), "LASTSEEN_ERR_FRAME_INVALID", "jobEvent.runId");
-    // PHASE_UNSPECIFIED on the wire: field 13 (job_event) holding only job = "a" and run_id = "r".
-    const bytes = Uint8Array.from([0x08, 0x01, 0x6a, 0x06, 0x0a, 0x01, 0x61, 0x12, 0x01, 0x72]);
+    // PHASE_UNSPECIFIED on the wire: seq 1, event id "e", field 13 (job_event) holding only
+    // job = "a" and run_id = "r".
+    const bytes = Uint8Array.from([0x08, 0x01, 0x12, 0x01, 0x65, 0x6a, 0x06, 0x0a, 0x01, 0x61, 0x12, 0x01, 0x72]);
     expectProtocolError(() => decodeEnvelope(bytes), "LASTSEEN_ERR_FRAME_INVALID", "jobEvent.phase");
+  });
+
+  it("a spooled event (seq > 0) without an event id is refused", () => {
+    const env = { seq: 1, eventId: "", sentAtMs: 1, body: { kind: "jobEvent" as const, value: jobEvent({}) } };
+    expectProtocolError(() => decodeEnvelope(encodeEnvelope(env)), "LASTSEEN_ERR_FRAME_INVALID", "eventId");
   });
 
   it("a seq beyond 2^53 is refused, not rounded", () => {
