@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { runAction } from "./commands/exit.js";
 import type { JobRequest } from "./commands/job.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../proto/version.js";
 
 const program = new Command("lastseen-agent")
   .description("lastseen agent: heartbeat, stale libraries, job results and public IP, sent to your collector")

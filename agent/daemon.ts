@@ -16,7 +16,7 @@ import { buildProbes } from "./probes/index.js";
 import { drainSpool, spoolDir } from "./spool.js";
 import { acquireStateLock } from "./state-lock.js";
 import { Transport } from "./transport.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../proto/version.js";
 
 export interface RunningAgent {
   readonly outbox: Outbox;

@@ -32,7 +32,7 @@ import { CollectorStats } from "./stats.js";
 import { startRetention } from "./store/retention.js";
 import { Store } from "./store/store.js";
 import { startStunResponder, type StunResponder } from "./stun/responder.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../proto/version.js";
 
 export interface CollectorDeps {
   log: Logger;

@@ -2,7 +2,7 @@
 // `lastseen`: the collector and the questions you ask it. Subcommands load their code lazily.
 import { Command, Option } from "commander";
 import { runAction } from "./commands/exit.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../proto/version.js";
 
 const program = new Command("lastseen")
   .description("lastseen collector and CLI: where are my servers, and what do they need?")

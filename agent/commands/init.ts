@@ -3,7 +3,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { agentConfigTemplate } from "../init/config-template.js";
-import { writeConfigFile } from "../init/write-config.js";
+import { writeConfigFile } from "../../proto/config-file.js";
 
 export interface InitAgentFlags {
   path?: string;

@@ -4,7 +4,7 @@
 // Basic authentication, since fetch refuses them in the URL. Messages show only the URL's origin:
 // its path or query may hold a token.
 import { describeFetchError, originOf, snippet } from "../notify/http.js";
-import { VERSION } from "../version.js";
+import { VERSION } from "../../proto/version.js";
 import { IpHookError } from "./errors.js";
 
 export interface HookPayload {

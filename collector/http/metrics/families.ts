@@ -1,7 +1,7 @@
 // Every metric family /metrics exposes, as data: name, help, type, label names, and how its
 // samples follow from one scrape's snapshot. Counters come from the collector's own monotonic
 // counters (CollectorStats, STUN, PROXY protocol) or from stored counts that only grow.
-import { VERSION } from "../../version.js";
+import { VERSION } from "../../../proto/version.js";
 import { jobKey, type MetricsSnapshot } from "./snapshot.js";
 
 export type Labels = Record<string, string>;

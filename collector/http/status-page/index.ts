@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../../clock.js";
 import { CollectorError } from "../../errors.js";
 import type { Queries } from "../../queries/index.js";
-import { VERSION } from "../../version.js";
+import { VERSION } from "../../../proto/version.js";
 import type { RequestContext, Router } from "../router.js";
 import type { ViewGuard } from "../view-guard.js";
 import { errorPage, layout, loginPage } from "./layout.js";

@@ -1,7 +1,7 @@
-// Writes a generated config file (the agent has its own copy of this small file: agent and
-// collector share nothing but proto/): never over an existing file unless forced (then atomically,
-// by rename), parent directories created, mode 0644 (the file holds no secrets: those go in
-// *_file keys).
+// Writes a generated config file (`lastseen init collector`, `lastseen-agent init`): never over an
+// existing file unless forced (then atomically, by rename), parent directories created, mode 0644
+// (the file holds no secrets: those go in *_file keys). A configuration convention both programs
+// share, like proto/config-source.ts.
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 

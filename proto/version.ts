@@ -13,5 +13,5 @@ function findPackageVersion(): string {
   return "0.0.0";
 }
 
-/** The collector's version, from package.json (source tree or dist/). */
+/** lastseen's version (agent and collector are released together), from package.json (source tree or dist/). */
 export const VERSION = findPackageVersion();
