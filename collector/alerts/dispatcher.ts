@@ -36,9 +36,15 @@ export class Dispatcher {
   private kicking = false;
   private again = false;
   private readonly idle = new Set<() => void>();
+  /** Delivery outcomes waiting to be stored together (see record()). */
+  private outcomes: (() => void)[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly o: DispatcherOptions) {
     this.byName = new Map(o.notifiers.map((n) => [n.name, n]));
+    // A collector killed mid-delivery left claims behind: deliver them now, not after the lease.
+    const released = o.store.notifications.releaseClaims();
+    if (released > 0) o.log.warn({ released }, "notifications interrupted by the previous run are due again");
   }
 
   get channels(): string[] {
@@ -65,8 +71,11 @@ export class Dispatcher {
 
   private pump(): void {
     const { store, clock } = this.o;
-    const room = (this.o.concurrency ?? 32) - this.inFlight;
-    if (room > 0) {
+    const concurrency = this.o.concurrency ?? 32;
+    const room = concurrency - this.inFlight;
+    // Claim in batches (half the slots) unless idle: each claim is a query over the outbox and a
+    // commit, and a DOWN storm stores a flip (and kicks) per host.
+    if (room > 0 && (this.inFlight === 0 || room >= concurrency / 2)) {
       let claimed;
       try {
         claimed = store.notifications.claimDue(clock.now(), room, this.o.leaseMs ?? 120_000);
@@ -79,7 +88,7 @@ export class Dispatcher {
         void this.deliver(n.id, n.flipId, n.channel, n.attempts).finally(() => {
           this.inFlight--;
           if (this.inFlight === 0) for (const fn of this.idle) fn();
-          this.kick();
+          if (this.inFlight <= concurrency / 2) this.kick();
         });
       }
     }
@@ -99,12 +108,14 @@ export class Dispatcher {
     const flip = store.alerts.flip(flipId);
     const notifier = this.byName.get(channel);
     if (!flip || !notifier) {
-      store.notifications.failed(id, !flip ? "the flip no longer exists" : `no channel named "${channel}" in the configuration any more`);
+      const why = !flip ? "the flip no longer exists" : `no channel named "${channel}" in the configuration any more`;
+      this.record(() => store.notifications.failed(id, why));
       return;
     }
     try {
       const receipt = await notifier.send(toAlert(flip, this.o.instanceId), attempt);
-      store.notifications.delivered(id, receipt.id ?? null, clock.now());
+      const at = clock.now();
+      this.record(() => store.notifications.delivered(id, receipt.id ?? null, at));
       this.o.onDelivered?.(channel, true);
       log.info({ channel, flip: flipId, host: flip.host, rule: flip.rule, kind: flip.kind, attempt }, "notification delivered");
     } catch (err) {
@@ -112,13 +123,37 @@ export class Dispatcher {
       const message = `${e.code}: ${e.message}`;
       this.o.onDelivered?.(channel, false);
       if (!e.retryable || attempt >= (this.o.maxAttempts ?? 12)) {
-        store.notifications.failed(id, message);
+        this.record(() => store.notifications.failed(id, message));
         log.error({ channel, flip: flipId, host: flip.host, attempt, code: e.code }, `notification failed for good: ${e.message}`);
         return;
       }
       const delay = e.retryAfterMs ?? this.backoff(attempt);
-      store.notifications.retryAt(id, clock.now() + delay, message);
+      const at = clock.now() + delay;
+      this.record(() => store.notifications.retryAt(id, at, message));
       log.warn({ channel, flip: flipId, host: flip.host, attempt, retryInMs: delay, code: e.code }, `notification failed, will retry: ${e.message}`);
+    }
+  }
+
+  /**
+   * Stores an outcome with the others of this turn of the event loop, in one transaction: one
+   * commit (one fsync) per batch instead of one per delivery when many notifications go out at once.
+   */
+  private record(write: () => void): void {
+    this.outcomes.push(write);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushOutcomes());
+  }
+
+  private flushOutcomes(): void {
+    this.flushScheduled = false;
+    const writes = this.outcomes.splice(0);
+    if (writes.length === 0) return;
+    try {
+      this.o.store.transaction(() => { for (const w of writes) w(); });
+    } catch (err) {
+      // The rows stay claimed: they are sent again when their lease ends (or at the next start).
+      this.o.log.error({ err, outcomes: writes.length }, "cannot store delivery outcomes; those notifications will be sent again");
     }
   }
 
@@ -146,6 +181,7 @@ export class Dispatcher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.drain();
+    this.flushOutcomes();
     for (const n of this.o.notifiers) await n.close?.();
   }
 }

@@ -1,4 +1,5 @@
 // Alert states (one per host x rule x key) and flips (every state change, with its rendering).
+import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./db.js";
 
 export type AlertStatus = "ok" | "firing";
@@ -59,6 +60,18 @@ export const toFlip = (r: FlipRow): FlipRecord => ({
 });
 
 export class AlertRepo {
+  /** Prepared statements, kept: preparing on every call cost more than running them (benchmark). */
+  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+
+  private prep<P extends unknown[] | object = unknown[], R = unknown>(sql: string): BetterSqlite3.Statement<P, R> {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s as unknown as BetterSqlite3.Statement<P, R>;
+  }
+
   private readonly getStmt;
   private readonly byHostStmt;
 
@@ -77,12 +90,12 @@ export class AlertRepo {
   }
 
   firing(): AlertState[] {
-    return this.db.prepare<[], AlertRow>("SELECT * FROM alerts WHERE status = 'firing' ORDER BY since").all().map(toState);
+    return this.prep<[], AlertRow>("SELECT * FROM alerts WHERE status = 'firing' ORDER BY since").all().map(toState);
   }
 
   /** Creates or replaces the state of a check. */
   put(s: Omit<AlertState, "id">): number {
-    this.db.prepare(`INSERT INTO alerts (host_id, rule, key, status, since, incident_id, notified, last_notified_at, details)
+    this.prep(`INSERT INTO alerts (host_id, rule, key, status, since, incident_id, notified, last_notified_at, details)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (host_id, rule, key) DO UPDATE SET status = excluded.status, since = excluded.since,
           incident_id = excluded.incident_id, notified = excluded.notified, last_notified_at = excluded.last_notified_at,
@@ -92,21 +105,21 @@ export class AlertRepo {
   }
 
   addFlip(f: NewFlip): number {
-    return Number(this.db.prepare(`INSERT INTO flips (alert_id, host_id, rule, key, kind, at, incident_id, subject, text, html, facts, suppressed)
+    return Number(this.prep(`INSERT INTO flips (alert_id, host_id, rule, key, kind, at, incident_id, subject, text, html, facts, suppressed)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(f.alertId, f.hostId, f.rule, f.key, f.kind, f.at, f.incidentId, f.subject, f.text, f.html, JSON.stringify(f.facts), f.suppressed)
       .lastInsertRowid);
   }
 
   flip(id: number): FlipRecord | null {
-    const r = this.db.prepare<[number], FlipRow>("SELECT f.*, h.name AS host FROM flips f LEFT JOIN hosts h ON h.id = f.host_id WHERE f.id = ?").get(id);
+    const r = this.prep<[number], FlipRow>("SELECT f.*, h.name AS host FROM flips f LEFT JOIN hosts h ON h.id = f.host_id WHERE f.id = ?").get(id);
     return r ? toFlip(r) : null;
   }
 
   recentFlips(limit: number, hostId?: number): FlipRecord[] {
     const rows = hostId === undefined
-      ? this.db.prepare<[number], FlipRow>("SELECT f.*, h.name AS host FROM flips f LEFT JOIN hosts h ON h.id = f.host_id ORDER BY f.id DESC LIMIT ?").all(limit)
-      : this.db.prepare<[number, number], FlipRow>("SELECT f.*, h.name AS host FROM flips f LEFT JOIN hosts h ON h.id = f.host_id WHERE f.host_id = ? ORDER BY f.id DESC LIMIT ?").all(hostId, limit);
+      ? this.prep<[number], FlipRow>("SELECT f.*, h.name AS host FROM flips f LEFT JOIN hosts h ON h.id = f.host_id ORDER BY f.id DESC LIMIT ?").all(limit)
+      : this.prep<[number, number], FlipRow>("SELECT f.*, h.name AS host FROM flips f LEFT JOIN hosts h ON h.id = f.host_id WHERE f.host_id = ? ORDER BY f.id DESC LIMIT ?").all(hostId, limit);
     return rows.map(toFlip);
   }
 }

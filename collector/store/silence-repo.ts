@@ -1,4 +1,5 @@
 // Silences: a host in silence is not alerted until the silence ends or is removed.
+import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./db.js";
 
 export interface Silence {
@@ -23,38 +24,50 @@ const toSilence = (r: Row): Silence => ({
 const SELECT = "SELECT s.*, h.name AS host FROM silences s JOIN hosts h ON h.id = s.host_id";
 
 export class SilenceRepo {
+  /** Prepared statements, kept: preparing on every call cost more than running them (benchmark). */
+  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+
+  private prep<P extends unknown[] | object = unknown[], R = unknown>(sql: string): BetterSqlite3.Statement<P, R> {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s as unknown as BetterSqlite3.Statement<P, R>;
+  }
+
   constructor(private readonly db: Db) {}
 
   add(hostId: number, startsAt: number, endsAt: number, reason: string, now: number): number {
-    return Number(this.db.prepare("INSERT INTO silences (host_id, starts_at, ends_at, reason, created_at) VALUES (?, ?, ?, ?, ?)")
+    return Number(this.prep("INSERT INTO silences (host_id, starts_at, ends_at, reason, created_at) VALUES (?, ?, ?, ?, ?)")
       .run(hostId, startsAt, endsAt, reason, now).lastInsertRowid);
   }
 
   /** Silences not removed and not yet over at `now`. */
   active(now: number): Silence[] {
-    return this.db.prepare<[number], Row>(`${SELECT} WHERE s.removed_at IS NULL AND s.ends_at > ? ORDER BY s.ends_at`).all(now).map(toSilence);
+    return this.prep<[number], Row>(`${SELECT} WHERE s.removed_at IS NULL AND s.ends_at > ? ORDER BY s.ends_at`).all(now).map(toSilence);
   }
 
   /** The silence covering the host at `now`, if any (the one ending last). */
   covering(hostId: number, now: number): Silence | null {
-    const r = this.db.prepare<[number, number, number], Row>(`${SELECT} WHERE s.host_id = ? AND s.removed_at IS NULL AND s.starts_at <= ? AND s.ends_at > ? ORDER BY s.ends_at DESC LIMIT 1`)
+    const r = this.prep<[number, number, number], Row>(`${SELECT} WHERE s.host_id = ? AND s.removed_at IS NULL AND s.starts_at <= ? AND s.ends_at > ? ORDER BY s.ends_at DESC LIMIT 1`)
       .get(hostId, now, now);
     return r ? toSilence(r) : null;
   }
 
   /** The latest end of a silence of this host that ended (or was removed) at or before `now`. */
   lastEnded(hostId: number, now: number): number | null {
-    const r = this.db.prepare<[number, number], { t: number | null }>(`SELECT max(min(ends_at, coalesce(removed_at, ends_at))) AS t FROM silences
+    const r = this.prep<[number, number], { t: number | null }>(`SELECT max(min(ends_at, coalesce(removed_at, ends_at))) AS t FROM silences
         WHERE host_id = ? AND min(ends_at, coalesce(removed_at, ends_at)) <= ?`).get(hostId, now);
     return r?.t ?? null;
   }
 
   get(id: number): Silence | null {
-    const r = this.db.prepare<[number], Row>(`${SELECT} WHERE s.id = ?`).get(id);
+    const r = this.prep<[number], Row>(`${SELECT} WHERE s.id = ?`).get(id);
     return r ? toSilence(r) : null;
   }
 
   remove(id: number, now: number): boolean {
-    return this.db.prepare("UPDATE silences SET removed_at = ? WHERE id = ? AND removed_at IS NULL").run(now, id).changes === 1;
+    return this.prep("UPDATE silences SET removed_at = ? WHERE id = ? AND removed_at IS NULL").run(now, id).changes === 1;
   }
 }
