@@ -34,6 +34,8 @@ export interface CommitterOptions {
   maxBatch?: number;
   /** Called after each successful commit with the hosts whose state changed. */
   onCommitted?: (hostIds: ReadonlySet<number>) => void;
+  /** Longest wait before outbox counters from heartbeats are written when no event commits (default 1 s). */
+  outboxStatsDelayMs?: number;
   /** Records an address observation inside the commit's transaction. */
   observeAddress(hostId: number, family: 4 | 6, address: string, source: string, at: number): void;
 }
@@ -44,9 +46,31 @@ export class Committer {
   /** Committed high-water seq per host, for the current stream. */
   private readonly highWater = new Map<number, number>();
   private readonly maxBatch: number;
+  /**
+   * The latest outbox counters each host reported in a heartbeat. They change with every
+   * heartbeat while an agent streams; written one by one, each would be a commit (an fsync) of
+   * its own. They ride along with the next commit instead, the newest per host.
+   */
+  private outboxStats = new Map<number, { pending: number; dropped: number }>();
+  private outboxStatsTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: CommitterOptions) {
     this.maxBatch = o.maxBatch ?? 2000;
+  }
+
+  /** Records a host's outbox counters; stored with the next commit, within outboxStatsDelayMs. */
+  noteOutboxStats(hostId: number, pending: number, dropped: number): void {
+    this.outboxStats.set(hostId, { pending, dropped });
+    this.armOutboxStatsTimer();
+  }
+
+  private armOutboxStatsTimer(): void {
+    if (this.outboxStatsTimer) return;
+    this.outboxStatsTimer = setTimeout(() => {
+      this.outboxStatsTimer = null;
+      this.flush();
+    }, this.o.outboxStatsDelayMs ?? 1000);
+    this.outboxStatsTimer.unref();
   }
 
   /** Sets the committed high-water mark of a host (at Hello). Flushes pending work first. */
@@ -79,9 +103,13 @@ export class Committer {
   /** Commits everything pending now. */
   flush(): void {
     this.scheduled = false;
-    if (this.batch.length === 0) return;
+    if (this.batch.length === 0 && this.outboxStats.size === 0) return;
     const batch = this.batch;
     this.batch = [];
+    const outboxStats = this.outboxStats;
+    this.outboxStats = new Map();
+    if (this.outboxStatsTimer) clearTimeout(this.outboxStatsTimer);
+    this.outboxStatsTimer = null;
     const now = this.o.clock.now();
     const tentative = new Map<number, number>();
     const acks = new Map<CommitTarget, number>();
@@ -115,9 +143,13 @@ export class Committer {
           acks.set(target, seq);
         }
         for (const [hostId, seq] of tentative) this.o.store.hosts.advanceHighWater(hostId, seq, perHost.get(hostId) ?? 0);
+        for (const [hostId, c] of outboxStats) this.o.store.hosts.setOutboxStats(hostId, c.pending, c.dropped);
       });
     } catch (err) {
       this.o.stats.commitFailures++;
+      // Counters newer than these may have arrived meanwhile; the rest are tried with the next commit.
+      for (const [hostId, c] of outboxStats) if (!this.outboxStats.has(hostId)) this.outboxStats.set(hostId, c);
+      if (this.outboxStats.size > 0) this.armOutboxStatsTimer();
       const e = err instanceof Error ? err : new Error(String(err));
       this.o.log.error({ err: e, events: batch.length }, "commit failed; nothing of this batch is acknowledged, agents will resend");
       const first = new Map<CommitTarget, Item>();
@@ -130,6 +162,7 @@ export class Committer {
       return;
     }
     for (const [hostId, seq] of tentative) this.highWater.set(hostId, seq);
+    if (batch.length === 0) return; // only outbox counters
     this.o.stats.commitBatches++;
     this.o.stats.eventsStored += stored;
     this.o.stats.eventsDuplicate += duplicates;

@@ -178,7 +178,7 @@ export class AgentConnection implements CommitTarget {
     const stats = `${hb.outboxPending}/${hb.outboxDropped}`;
     if (stats !== this.lastStats) {
       this.lastStats = stats;
-      this.d.store.hosts.setOutboxStats(this.hostId, hb.outboxPending, hb.outboxDropped);
+      this.d.committer.noteOutboxStats(this.hostId, hb.outboxPending, hb.outboxDropped);
     }
   }
 

@@ -50,6 +50,11 @@ export class HostRepo {
   private readonly all;
   private readonly touchStmt;
   private readonly highWaterStmt;
+  // Statements run per connection or heartbeat, prepared once (preparing costs more than running).
+  private readonly ensureStmt;
+  private readonly helloStmt;
+  private readonly disconnectedStmt;
+  private readonly outboxStatsStmt;
 
   constructor(private readonly db: Db) {
     this.byName = db.prepare<[string], HostRow>("SELECT * FROM hosts WHERE name = ?");
@@ -57,10 +62,16 @@ export class HostRepo {
     this.all = db.prepare<[], HostRow>("SELECT * FROM hosts ORDER BY name");
     this.touchStmt = db.prepare("UPDATE hosts SET last_seen = max(coalesce(last_seen, 0), ?), first_seen = coalesce(first_seen, ?) WHERE id = ?");
     this.highWaterStmt = db.prepare("UPDATE hosts SET high_water_seq = ?, events_received = events_received + ? WHERE id = ?");
+    this.ensureStmt = db.prepare("INSERT INTO hosts (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING");
+    this.helloStmt = db.prepare(`UPDATE hosts SET stream_id = ?, high_water_seq = ?, hostname = ?, agent_version = ?, boot_id = ?,
+        kernel_release = ?, os = ?, heartbeat_interval_ms = ?, outbox_dropped = ?, last_address = ?, connected = 1,
+        last_connected_at = ?, last_seen = max(coalesce(last_seen, 0), ?), first_seen = coalesce(first_seen, ?) WHERE id = ?`);
+    this.disconnectedStmt = db.prepare("UPDATE hosts SET connected = 0, last_disconnected_at = ? WHERE id = ?");
+    this.outboxStatsStmt = db.prepare("UPDATE hosts SET outbox_pending = ?, outbox_dropped = ? WHERE id = ?");
   }
 
   ensure(name: string, now: number): number {
-    this.db.prepare("INSERT INTO hosts (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").run(name, now);
+    this.ensureStmt.run(name, now);
     return this.byName.get(name)!.id;
   }
 
@@ -92,16 +103,13 @@ export class HostRepo {
     const row = this.byId.get(id)!;
     const sameStream = row.stream_id === hello.streamId;
     const hw = sameStream ? row.high_water_seq : 0;
-    this.db.prepare(`UPDATE hosts SET stream_id = ?, high_water_seq = ?, hostname = ?, agent_version = ?, boot_id = ?,
-        kernel_release = ?, os = ?, heartbeat_interval_ms = ?, outbox_dropped = ?, last_address = ?, connected = 1,
-        last_connected_at = ?, last_seen = max(coalesce(last_seen, 0), ?), first_seen = coalesce(first_seen, ?) WHERE id = ?`)
-      .run(hello.streamId, hw, hello.hostname, hello.agentVersion, hello.bootId, hello.kernelRelease, hello.osPrettyName,
+    this.helloStmt.run(hello.streamId, hw, hello.hostname, hello.agentVersion, hello.bootId, hello.kernelRelease, hello.osPrettyName,
         hello.heartbeatIntervalMs, hello.outboxDropped, address, now, now, now, id);
     return hw;
   }
 
   setDisconnected(id: number, now: number): void {
-    this.db.prepare("UPDATE hosts SET connected = 0, last_disconnected_at = ? WHERE id = ?").run(now, id);
+    this.disconnectedStmt.run(now, id);
   }
 
   /** At start-up: no agent is connected to a collector that just started. */
@@ -114,7 +122,7 @@ export class HostRepo {
   }
 
   setOutboxStats(id: number, pending: number, dropped: number): void {
-    this.db.prepare("UPDATE hosts SET outbox_pending = ?, outbox_dropped = ? WHERE id = ?").run(pending, dropped, id);
+    this.outboxStatsStmt.run(pending, dropped, id);
   }
 
   advanceHighWater(id: number, seq: number, stored: number): void {
