@@ -33,7 +33,7 @@ export async function upCommand(flags: { data?: string; listen?: string }): Prom
 
   const agentCli = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "agent", "cli.js");
   const wsUrl = collector.url.replace(/^http/, "ws");
-  const agent = spawn(process.execPath, [agentCli, "run", "--collector", wsUrl, "--token-file", tokenFile, "--state", stateDir, "--heartbeat", "10s"], {
+  const agent = spawn(process.execPath, [...shebangNodeFlags(agentCli), agentCli, "run", "--collector", wsUrl, "--token-file", tokenFile, "--state", stateDir, "--heartbeat", "10s"], {
     stdio: ["ignore", "inherit", "inherit"],
   });
   agent.on("exit", (code, signal) => {
@@ -72,6 +72,13 @@ Ctrl-C stops both.
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+}
+
+/** The node flags an executable script asks for in its `#!/usr/bin/env -S node ...` line. */
+function shebangNodeFlags(file: string): string[] {
+  const first = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
+  const m = /^#!\S*env -S node (.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
 }
 
 function localHostName(): string {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { shebangNodeFlags } from "./shebang.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const COLLECTOR_CLI = join(ROOT, "dist", "collector", "cli.js");
@@ -41,7 +42,7 @@ export interface Proc {
 }
 
 export function start(cli: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, LASTSEEN_LOG_LEVEL: "debug", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...shebangNodeFlags(cli), cli, ...args], { env: { ...process.env, LASTSEEN_LOG_LEVEL: "debug", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
   child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
@@ -72,7 +73,7 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
 
 /** Runs a CLI to completion. */
 export function run(cli: string, args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...shebangNodeFlags(cli), cli, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -10,6 +10,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
+import { createRequire } from "node:module";
+import type BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { Outbox } from "../../../agent/outbox/outbox.js";
 import { decodeEnvelope } from "../../../proto/codec.js";
@@ -37,6 +39,16 @@ function canMount(): boolean {
   }
 }
 
+/** Checkpoints the collector's WAL into the database and truncates it to zero bytes. */
+function truncateWal(dbFile: string): void {
+  const db = new Database(dbFile, { fileMustExist: true });
+  try {
+    db.pragma("wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
+}
+
 /** Fills the file system holding `dir` to the last byte; returns the filler file. */
 function fill(dir: string): string {
   const file = join(dir, "filler");
@@ -52,6 +64,7 @@ function fill(dir: string): string {
   return file;
 }
 
+const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
 const MOUNT_OK = canMount();
 const procs: Proc[] = [];
 const dir = tempDir("lastseen-fulldisk-");
@@ -83,6 +96,9 @@ describe.skipIf(!MOUNT_OK)("a full disk (tmpfs mounts; needs root)", () => {
       return st.acked >= 50 && st.pending === 0 ? st : null;
     });
 
+    // Empty the WAL first: commits must need new space (a WAL with room left from earlier commits
+    // would take them even on a full disk, and nothing would fail).
+    truncateWal(db);
     const filler = fill(data);
     const during = await spoolJobEvents(state, 300);
     // The agent is told to retry later, the collector says why, and keeps running.
