@@ -162,11 +162,15 @@ export class AgentConnection implements CommitTarget {
     // Commit what an older connection of this host left pending first: the high-water mark read
     // next must include it (and must not be raised afterwards under a new stream id).
     this.d.committer.flush();
-    const hw = this.d.store.hosts.applyHello(this.hostId, hello, this.address, now);
+    // One commit for everything a Hello changes (a reconnect storm of 1,000 agents is 1,000 of them).
+    const hw = this.d.store.transaction(() => {
+      const mark = this.d.store.hosts.applyHello(this.hostId, hello, this.address, now);
+      this.d.onHello?.(this.hostId, hello, this.address, addressFamily(this.address), now);
+      return mark;
+    });
     this.d.committer.startStream(this.hostId, hw);
     this.lastSeq = hw;
     this.ready = true;
-    this.d.onHello?.(this.hostId, hello, this.address, addressFamily(this.address), now);
     this.log.info({ agent: hello.agentVersion, hostname: hello.hostname, highWater: hw }, "agent connected");
     this.send({ kind: "welcome", value: { highWaterSeq: hw, host: this.hostName, serverTimeMs: now, observedAddress: this.address, stunPort: this.d.stunPort } });
   }

@@ -3,6 +3,7 @@
 // decided by collector/ip/ (current-address.ts); this only stores.
 import type { AddressView, Feed } from "../ip/current-address.js";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export interface AddressPeriod {
   id: number;
@@ -32,6 +33,7 @@ const toView = (r: ViewRow): AddressView => ({
 });
 
 export class AddressRepo {
+  private readonly prep: Prepare;
   private readonly latestStmt;
   private readonly viewsStmt;
   private readonly putViewStmt;
@@ -39,6 +41,7 @@ export class AddressRepo {
   private readonly startStmt;
 
   constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
     this.latestStmt = db.prepare<[number, number], PeriodRow>(
       "SELECT * FROM address_periods WHERE host_id = ? AND family = ? ORDER BY id DESC LIMIT 1");
     this.viewsStmt = db.prepare<[number, number], ViewRow>(
@@ -69,7 +72,7 @@ export class AddressRepo {
 
   /** The address before the current one, or null. */
   previous(hostId: number, family: 4 | 6): string | null {
-    return this.db.prepare<[number, number], { address: string }>(
+    return this.prep<[number, number], { address: string }>(
       "SELECT address FROM address_periods WHERE host_id = ? AND family = ? ORDER BY id DESC LIMIT 1 OFFSET 1").get(hostId, family)?.address ?? null;
   }
 
@@ -94,7 +97,7 @@ export class AddressRepo {
 
   /** Every period, newest first. */
   history(hostId: number): AddressPeriod[] {
-    return this.db.prepare<[number], PeriodRow>("SELECT * FROM address_periods WHERE host_id = ? ORDER BY last_seen DESC, id DESC")
+    return this.prep<[number], PeriodRow>("SELECT * FROM address_periods WHERE host_id = ? ORDER BY last_seen DESC, id DESC")
       .all(hostId).map(toPeriod);
   }
 }

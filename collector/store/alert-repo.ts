@@ -1,6 +1,6 @@
 // Alert states (one per host x rule x key) and flips (every state change, with its rendering).
-import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export type AlertStatus = "ok" | "firing";
 export type FlipKind = "firing" | "resolved" | "reminder" | "summary" | "notice" | "test";
@@ -60,22 +60,13 @@ export const toFlip = (r: FlipRow): FlipRecord => ({
 });
 
 export class AlertRepo {
-  /** Prepared statements, kept: preparing on every call cost more than running them (benchmark). */
-  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
-
-  private prep<P extends unknown[] | object = unknown[], R = unknown>(sql: string): BetterSqlite3.Statement<P, R> {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s as unknown as BetterSqlite3.Statement<P, R>;
-  }
+  private readonly prep: Prepare;
 
   private readonly getStmt;
   private readonly byHostStmt;
 
   constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
     this.getStmt = db.prepare<[number | null, string, string], AlertRow>("SELECT * FROM alerts WHERE host_id IS ? AND rule = ? AND key = ?");
     this.byHostStmt = db.prepare<[number], AlertRow>("SELECT * FROM alerts WHERE host_id = ?");
   }

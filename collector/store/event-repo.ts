@@ -1,5 +1,6 @@
 // The raw event log: every spooled event stored once per host (unique event id), as received.
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export interface StoredEvent {
   hostId: number;
@@ -13,10 +14,12 @@ export interface StoredEvent {
 }
 
 export class EventRepo {
+  private readonly prep: Prepare;
   private readonly insertStmt;
   private readonly rejectStmt;
 
   constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
     this.insertStmt = db.prepare(`INSERT INTO events (host_id, stream_id, seq, event_id, kind, sent_at, received_at, body)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id, event_id) DO NOTHING`);
     this.rejectStmt = db.prepare("INSERT INTO rejected_events (host_id, seq, event_id, code, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)");
@@ -33,13 +36,13 @@ export class EventRepo {
 
   countByHost(hostId: number, kind?: string): number {
     const row = kind
-      ? this.db.prepare<[number, string], { n: number }>("SELECT count(*) AS n FROM events WHERE host_id = ? AND kind = ?").get(hostId, kind)
-      : this.db.prepare<[number], { n: number }>("SELECT count(*) AS n FROM events WHERE host_id = ?").get(hostId);
+      ? this.prep<[number, string], { n: number }>("SELECT count(*) AS n FROM events WHERE host_id = ? AND kind = ?").get(hostId, kind)
+      : this.prep<[number], { n: number }>("SELECT count(*) AS n FROM events WHERE host_id = ?").get(hostId);
     return row?.n ?? 0;
   }
 
   /** Deletes events received before `before` (retention); returns how many. */
   prune(before: number): number {
-    return this.db.prepare("DELETE FROM events WHERE received_at < ?").run(before).changes;
+    return this.prep("DELETE FROM events WHERE received_at < ?").run(before).changes;
   }
 }

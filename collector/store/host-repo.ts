@@ -3,6 +3,7 @@
 import type { Hello } from "../../proto/types.js";
 import { CollectorError } from "../errors.js";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export interface HostRecord {
   id: number;
@@ -45,6 +46,7 @@ const toRecord = (r: HostRow): HostRecord => ({
 });
 
 export class HostRepo {
+  private readonly prep: Prepare;
   private readonly byName;
   private readonly byId;
   private readonly all;
@@ -57,6 +59,7 @@ export class HostRepo {
   private readonly outboxStatsStmt;
 
   constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
     this.byName = db.prepare<[string], HostRow>("SELECT * FROM hosts WHERE name = ?");
     this.byId = db.prepare<[number], HostRow>("SELECT * FROM hosts WHERE id = ?");
     this.all = db.prepare<[], HostRow>("SELECT * FROM hosts ORDER BY name");
@@ -114,7 +117,7 @@ export class HostRepo {
 
   /** At start-up: no agent is connected to a collector that just started. */
   markAllDisconnected(now: number): void {
-    this.db.prepare("UPDATE hosts SET connected = 0, last_disconnected_at = ? WHERE connected = 1").run(now);
+    this.prep("UPDATE hosts SET connected = 0, last_disconnected_at = ? WHERE connected = 1").run(now);
   }
 
   touch(id: number, at: number): void {

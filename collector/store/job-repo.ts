@@ -1,8 +1,8 @@
 // Scheduled jobs per host: the runs reported by `lastseen-agent job ...` and the facts the job
 // rules need (last start, end, result, last successful end, a run still going).
 import type { JobEvent, JobExpectation } from "../../proto/types.js";
-import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export interface JobRecord {
   id: number;
@@ -55,19 +55,11 @@ const toRecord = (r: Row): JobRecord => ({
 const SELECT = "SELECT j.*, h.name AS host FROM jobs j JOIN hosts h ON h.id = j.host_id";
 
 export class JobRepo {
-  /** Prepared statements, kept: preparing on every call cost more than running them (benchmark). */
-  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+  private readonly prep: Prepare;
 
-  private prep<P extends unknown[] | object = unknown[], R = unknown>(sql: string): BetterSqlite3.Statement<P, R> {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s as unknown as BetterSqlite3.Statement<P, R>;
+  constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
   }
-
-  constructor(private readonly db: Db) {}
 
   private ensure(hostId: number, job: string, now: number): void {
     this.prep("INSERT INTO jobs (host_id, job, first_seen, window_start) VALUES (?, ?, ?, ?) ON CONFLICT (host_id, job) DO NOTHING").run(hostId, job, now, now);

@@ -1,8 +1,8 @@
 // The durable notification outbox: one row per flip and channel. A dispatcher claims due rows
 // with compare-and-set (status and lease), so a crash mid-delivery leaves a row that is claimed
 // again once its lease expires.
-import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export type NotificationStatus = "pending" | "sending" | "delivered" | "failed";
 
@@ -30,19 +30,11 @@ const toRecord = (r: Row): NotificationRecord => ({
 });
 
 export class NotificationRepo {
-  /** Prepared statements, kept: preparing on every call cost more than running them (benchmark). */
-  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+  private readonly prep: Prepare;
 
-  private prep<P extends unknown[] | object = unknown[], R = unknown>(sql: string): BetterSqlite3.Statement<P, R> {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s as unknown as BetterSqlite3.Statement<P, R>;
+  constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
   }
-
-  constructor(private readonly db: Db) {}
 
   enqueue(flipId: number, channels: readonly string[], now: number): void {
     const stmt = this.prep("INSERT INTO notifications (flip_id, channel, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING");

@@ -1,6 +1,6 @@
 // Silences: a host in silence is not alerted until the silence ends or is removed.
-import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 
 export interface Silence {
   id: number;
@@ -24,19 +24,11 @@ const toSilence = (r: Row): Silence => ({
 const SELECT = "SELECT s.*, h.name AS host FROM silences s JOIN hosts h ON h.id = s.host_id";
 
 export class SilenceRepo {
-  /** Prepared statements, kept: preparing on every call cost more than running them (benchmark). */
-  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+  private readonly prep: Prepare;
 
-  private prep<P extends unknown[] | object = unknown[], R = unknown>(sql: string): BetterSqlite3.Statement<P, R> {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s as unknown as BetterSqlite3.Statement<P, R>;
+  constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
   }
-
-  constructor(private readonly db: Db) {}
 
   add(hostId: number, startsAt: number, endsAt: number, reason: string, now: number): number {
     return Number(this.prep("INSERT INTO silences (host_id, starts_at, ends_at, reason, created_at) VALUES (?, ?, ?, ?, ?)")

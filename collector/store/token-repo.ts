@@ -1,6 +1,7 @@
 // Tokens: per-host agent tokens, the admin token and read-only tokens, stored hashed.
 import { CollectorError, checkName } from "../errors.js";
 import type { Db } from "./db.js";
+import { cachedPrepare, type Prepare } from "./statements.js";
 import { generateToken, hashToken, tokenHint, type TokenRole } from "./tokens.js";
 
 export interface TokenInfo {
@@ -24,12 +25,14 @@ const toInfo = (r: TokenRow): TokenInfo => ({
 });
 
 export class TokenRepo {
+  private readonly prep: Prepare;
   private readonly byHash;
   private readonly activeByName;
   private readonly insertStmt;
   private readonly touchStmt;
 
   constructor(private readonly db: Db) {
+    this.prep = cachedPrepare(db);
     this.byHash = db.prepare<[string], TokenRow>("SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL");
     this.activeByName = db.prepare<[string, string], TokenRow>("SELECT * FROM tokens WHERE name = ? AND role = ? AND revoked_at IS NULL");
     this.insertStmt = db.prepare("INSERT INTO tokens (name, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)");
@@ -66,25 +69,25 @@ export class TokenRepo {
 
   /** How many tokens were ever revoked: it changes whenever a token is revoked (by any process). */
   revokedCount(): number {
-    return this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM tokens WHERE revoked_at IS NOT NULL").get()!.n;
+    return this.prep<[], { n: number }>("SELECT count(*) AS n FROM tokens WHERE revoked_at IS NOT NULL").get()!.n;
   }
 
   list(): TokenInfo[] {
-    return this.db.prepare<[], TokenRow>("SELECT * FROM tokens ORDER BY name, id").all().map(toInfo);
+    return this.prep<[], TokenRow>("SELECT * FROM tokens ORDER BY name, id").all().map(toInfo);
   }
 
   /** Revokes every active token of that name (and role, if given); returns how many. */
   revoke(name: string, now: number, role?: TokenRole): number {
     const res = role
-      ? this.db.prepare("UPDATE tokens SET revoked_at = ? WHERE name = ? AND role = ? AND revoked_at IS NULL").run(now, name, role)
-      : this.db.prepare("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL").run(now, name);
+      ? this.prep("UPDATE tokens SET revoked_at = ? WHERE name = ? AND role = ? AND revoked_at IS NULL").run(now, name, role)
+      : this.prep("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL").run(now, name);
     if (res.changes === 0) throw new CollectorError("LASTSEEN_ERR_TOKEN_UNKNOWN", `no active token named "${name}"`);
     return res.changes;
   }
 
   /** Replaces the admin token (used at every collector start). */
   rotateAdmin(now: number): string {
-    this.db.prepare("UPDATE tokens SET revoked_at = ? WHERE role = 'admin' AND name = 'admin' AND revoked_at IS NULL").run(now);
+    this.prep("UPDATE tokens SET revoked_at = ? WHERE role = 'admin' AND name = 'admin' AND revoked_at IS NULL").run(now);
     return this.add("admin", "admin", now);
   }
 }
