@@ -19,6 +19,7 @@ import { storedEvents } from "../../helpers/db.js";
 import { jobEnd, spoolJobEvents } from "../../helpers/events.js";
 import { addToken, AGENT_CLI, run, startAgent, startCollector, tempDir, waitFor, type Proc } from "../../helpers/procs.js";
 import { logLines } from "./raw-peer.js";
+import { missing } from "../../helpers/requirement.js";
 
 const mounts: string[] = [];
 function mountTmpfs(dir: string, size: string): void {
@@ -76,7 +77,7 @@ afterAll(async () => {
 
 const stateOf = async (state: string) => JSON.parse(run(AGENT_CLI, ["status", "--state", state, "--json"]).stdout) as { pending: number; acked: number; connected: boolean };
 
-describe.skipIf(!MOUNT_OK)("a full disk (tmpfs mounts; needs root)", () => {
+describe.skipIf(missing(MOUNT_OK, "mounting a tmpfs (needs root)"))("a full disk (tmpfs mounts; needs root)", () => {
   it("collector: commits fail, agents get a retryable Reject, nothing is acked; after space is freed every event arrives exactly once", async () => {
     const data = `${dir.path}/collector-data`;
     mountTmpfs(data, "8m");

@@ -12,6 +12,7 @@ import { ExecNotifier } from "../../../collector/notify/exec.js";
 import { WebhookNotifier } from "../../../collector/notify/webhook.js";
 import { hostSilentAlerts } from "../../helpers/sample-alerts.js";
 import { startWebhookReceiver } from "../../helpers/webhook-receiver.js";
+import { missing } from "../../helpers/requirement.js";
 
 const doc = readFileSync(new URL("../../../docs/notifications.md", import.meta.url), "utf8");
 const blocks = (lang: string): string[] => [...doc.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
@@ -49,7 +50,7 @@ describe("docs/notifications.md", () => {
     }
   });
 
-  it.skipIf(!existsSync("/usr/bin/curl"))("has an ntfy example that posts title and text safely (run against a loopback receiver)", async () => {
+  it.skipIf(missing(existsSync("/usr/bin/curl"), "curl"))("has an ntfy example that posts title and text safely (run against a loopback receiver)", async () => {
     const ntfy = blocks("toml").find((t) => t.includes('name = "ntfy"'))!;
     const c = (notifyConfigSchema.parse((parseToml(ntfy) as { notify: unknown }).notify).exec[0] as ExecChannelConfig);
     const r = await startWebhookReceiver();

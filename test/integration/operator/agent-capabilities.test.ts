@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_CLI } from "../../helpers/procs.js";
 import { findSharedLibrary, makeLibDir, replaceByRename, startPreloaded, stop } from "../stale-libs/stale-host.js";
+import { missing } from "../../helpers/requirement.js";
 
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
@@ -32,7 +33,7 @@ function scanAs(caps: string[]): ScanJson {
   return JSON.parse(r.stdout) as ScanJson;
 }
 
-describe.skipIf(why !== null)("the agent's capabilities (deploy/systemd/lastseen-agent.service)", () => {
+describe.skipIf(missing(why === null, why ?? ""))("the agent's capabilities (deploy/systemd/lastseen-agent.service)", () => {
   let dir = "";
   let lib = "";
   let child: ChildProcess | undefined;

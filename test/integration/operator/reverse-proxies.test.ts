@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeEnvelope } from "../../../proto/codec.js";
 import { ROOT, addToken, cliJson, freePort, run, COLLECTOR_CLI, startAgent, startCollector, tempDir, waitFor, type CollectorProc, type Proc } from "../../helpers/procs.js";
 import { makeTestCertificates, type TestCertificates } from "../../helpers/tls-cert.js";
+import { missing } from "../../helpers/requirement.js";
 
 const PROXY = join(ROOT, "deploy", "proxy");
 const which = (name: string) => ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"].map((d) => join(d, name)).find((p) => existsSync(p));
@@ -87,7 +88,7 @@ async function listening(port: number, server: ChildProcess, log: () => string):
   });
 }
 
-describe.skipIf(!NGINX)("deploy/proxy/nginx.conf with nginx", () => {
+describe.skipIf(missing(Boolean(NGINX), "nginx"))("deploy/proxy/nginx.conf with nginx", () => {
   let certs: TestCertificates;
   let collector: CollectorProc;
   let httpsPort = 0;
@@ -161,7 +162,7 @@ describe.skipIf(!NGINX)("deploy/proxy/nginx.conf with nginx", () => {
   });
 });
 
-describe.skipIf(!CADDY)("deploy/proxy/Caddyfile with Caddy", () => {
+describe.skipIf(missing(Boolean(CADDY), "caddy"))("deploy/proxy/Caddyfile with Caddy", () => {
   let collector: CollectorProc;
   let port = 0;
   const caddyEnv = () => ({ ...process.env, HOME: join(dir.path, "caddy-home"), XDG_DATA_HOME: join(dir.path, "caddy-data"), XDG_CONFIG_HOME: join(dir.path, "caddy-config") });

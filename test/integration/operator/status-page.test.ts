@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../helpers/procs.js";
 import { BETA_V4, BETA_V6, HOSTILE_OUTPUT, SILENCE_REASON, startFleet, type Fleet } from "./fleet.js";
+import { missing } from "../../helpers/requirement.js";
 
 // What the functions evaluated in the page use (tsconfig has no DOM library).
 declare const document: { documentElement: { scrollWidth: number }; cookie: string };
@@ -20,7 +21,7 @@ const ARTIFACTS = join(ROOT, "test", "artifacts");
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`[status-page] SKIPPED: no ${CHROMIUM} (Debian: apt-get install chromium; .ci/run installs it)`);
 
-describe.skipIf(!hasChromium)("status page in headless Chromium", () => {
+describe.skipIf(missing(hasChromium, `chromium (${CHROMIUM})`))("status page in headless Chromium", () => {
   let fleet: Fleet;
   let browser: Browser;
   const consoleErrors: string[] = [];

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, tempDir } from "../../helpers/procs.js";
+import { missing } from "../../helpers/requirement.js";
 
 const UNITS = join(ROOT, "deploy", "systemd");
 const tool = (name: string): string | null => {
@@ -47,7 +48,7 @@ function directives(unit: string): Map<string, string[]> {
   return m;
 }
 
-describe.skipIf(!analyze)("systemd units (systemd-analyze verify)", () => {
+describe.skipIf(missing(Boolean(analyze), "systemd-analyze"))("systemd units (systemd-analyze verify)", () => {
   it.each(["lastseen.service", "lastseen-agent.service"])("%s verifies without a single message", (unit) => {
     expect(verify(stage(unit))).toEqual({ code: 0, stderr: "" });
   });
@@ -89,7 +90,7 @@ describe.skipIf(!analyze)("systemd units (systemd-analyze verify)", () => {
   });
 });
 
-describe.skipIf(!sysusers)("lastseen-agent.sysusers", () => {
+describe.skipIf(missing(Boolean(sysusers), "systemd-sysusers"))("lastseen-agent.sysusers", () => {
   it("creates the lastseen-agent system user and group in a scratch root", () => {
     const root = join(dir.path, "root");
     mkdirSync(join(root, "etc"), { recursive: true });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { missing } from "../../helpers/requirement.js";
 
 const hooks = fileURLToPath(new URL("../../../deploy/hooks/", import.meta.url));
 const bin = mkdtempSync(join(tmpdir(), "lastseen-hooks-"));
@@ -71,7 +72,7 @@ describe.each(Object.keys(HOOKS))("%s hook", (name) => {
 });
 
 describe("apt snippet", () => {
-  it.skipIf(!existsSync("/usr/bin/apt-config"))("parses with apt-config", () => {
+  it.skipIf(missing(existsSync("/usr/bin/apt-config"), "apt-config"))("parses with apt-config", () => {
     const r = spawnSync("apt-config", ["-c", join(hooks, "80lastseen-apt.conf"), "dump", "DPkg::Post-Invoke"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("lastseen-agent trigger scan");

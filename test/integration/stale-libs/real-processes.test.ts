@@ -12,6 +12,7 @@ import type { ProcSource } from "../../../agent/probes/stale-libs/proc-source.js
 import { createFsProcSource } from "../../../agent/probes/stale-libs/proc-source.js";
 import { scanStaleProcesses } from "../../../agent/probes/stale-libs/scanner.js";
 import { findSharedLibrary, makeLibDir, mapsOf, replaceByRename, sleepBinary, startPreloaded, stop, waitFor } from "./stale-host.js";
+import { missing } from "../../helpers/requirement.js";
 
 const children: ChildProcess[] = [];
 let dir = "";
@@ -95,7 +96,7 @@ describe("a deleted executable", () => {
 const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => existsSync(p));
 
 describe("a memfd-only process", () => {
-  it.skipIf(!python)("has a deleted executable memfd mapping and is not reported", async () => {
+  it.skipIf(missing(Boolean(python), "python3"))("has a deleted executable memfd mapping and is not reported", async () => {
     const script = [
       "import mmap, os, sys, time",
       "fd = os.memfd_create('lastseen-test')",
@@ -197,7 +198,7 @@ describe("a process that exits mid-scan", () => {
 const canUnshare = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "true"], { stdio: "ignore" }).status === 0;
 
 describe("a process in its own PID namespace", () => {
-  it.skipIf(!canUnshare)("is left out by default and reported as a container when asked", async () => {
+  it.skipIf(missing(canUnshare, "unshare --pid (needs root)"))("is left out by default and reported as a container when asked", async () => {
     const lib = libCopy("libstale-e.so.1");
     // --kill-child: the process inside dies with unshare (it is PID 1 of its namespace and would
     // otherwise be reparented and outlive the test).
