@@ -3,7 +3,6 @@
 // before the command reports success. The running agent moves spooled events into its outbox and
 // deletes the files; when no agent runs, they wait. An event keeps its id from the spool, so a
 // crash between the outbox append and the delete cannot make it count twice at the collector.
-import { randomUUID } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -11,6 +10,7 @@ import { checkBody, decodeEnvelope, encodeEnvelope } from "../proto/codec.js";
 import { ProtocolError } from "../proto/errors.js";
 import { SPOOLED_KINDS, type AgentBody } from "../proto/types.js";
 import { AgentError } from "./errors.js";
+import { newEventId } from "./event-id.js";
 import { fsyncDir } from "./outbox/cursor.js";
 import type { NewEvent } from "./outbox/outbox.js";
 
@@ -26,7 +26,7 @@ export async function spoolEvent(stateDir: string, body: AgentBody, now = Date.n
     if (err instanceof ProtocolError) throw new AgentError("LASTSEEN_ERR_EVENT_INVALID", `event not accepted: ${err.message}`, { cause: err });
     throw err;
   }
-  const eventId = randomUUID();
+  const eventId = newEventId(now);
   const bytes = encodeEnvelope({ seq: 0, eventId, sentAtMs: now, body: checked });
   const name = `${String(now).padStart(15, "0")}-${eventId}.evt`;
   try {

@@ -2,7 +2,6 @@
 // cursor. An event counts as accepted once its record is fsync'd; it stays until the collector
 // acknowledges it (cumulative acks), so it survives agent crashes, restarts and network cuts.
 // Bounded in bytes: when full, the oldest segments are dropped and counted.
-import { randomUUID } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, truncate, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
@@ -10,6 +9,7 @@ import { checkBody, encodeEnvelope } from "../../proto/codec.js";
 import { ProtocolError } from "../../proto/errors.js";
 import { SPOOLED_KINDS, type AgentBody } from "../../proto/types.js";
 import { AgentError } from "../errors.js";
+import { newEventId } from "../event-id.js";
 import { newCursor, readCursor, writeCursor, fsyncDir, type Cursor } from "./cursor.js";
 import { encodeRecord, HEADER_BYTES, parseRecords, type OutboxRecord } from "./record.js";
 
@@ -191,7 +191,7 @@ export class Outbox {
       throw err;
     }
     const seq = ++this.lastSeq;
-    const payload = encodeEnvelope({ seq, eventId: ev.eventId ?? randomUUID(), sentAtMs: ev.sentAtMs ?? (this.o.clock ?? Date.now)(), body });
+    const payload = encodeEnvelope({ seq, eventId: ev.eventId ?? newEventId(), sentAtMs: ev.sentAtMs ?? (this.o.clock ?? Date.now)(), body });
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ record: encodeRecord(seq, payload), seq, resolve, reject });
       this.writing ??= this.writeLoop().finally(() => { this.writing = null; });
