@@ -42,15 +42,11 @@ export function registerOperatorViews(router: Router, d: OperatorViewsDeps): voi
   registerStatusPage(router, {
     queries: d.queries, clock: d.clock, guard,
     refreshMs: d.config.status_page.refresh, timeZone: d.config.status_page.timezone,
-    // Run history is not part of the job read model yet: read it from the job records.
-    jobRuns: (host, job, limit) => {
-      const h = d.store.hosts.get(host);
-      return h ? d.store.jobs.runs(h.id, job, limit) : [];
-    },
+    jobRuns: (host, job, limit) => d.queries.jobRuns(host, job, limit),
   });
   let warned = false;
   registerMetrics(router, {
-    guard, queries: d.queries, store: d.store, stats: d.stats, stun: d.stun, proxyProtocol: d.proxyProtocol,
+    guard, queries: d.queries, stats: d.stats, stun: d.stun, proxyProtocol: d.proxyProtocol,
     onUnavailable: (err) => {
       if (warned) return;
       warned = true;

@@ -2,6 +2,7 @@
 // One file per view; this facade is what the API and the status page hold.
 import type { Clock } from "../clock.js";
 import type { AlertPolicy } from "../alerts/engine.js";
+import type { JobRun } from "../store/job-repo.js";
 import type { Store } from "../store/store.js";
 import { alertsView, type AlertsView } from "./alerts.js";
 import { hostDetail, hostView, type HostDetail, type HostView } from "./hosts.js";
@@ -9,7 +10,7 @@ import { ipHistory, ipView, type IpHistoryEntry, type IpView } from "./ip.js";
 import { jobsView, type JobView } from "./jobs.js";
 import type { LiveState } from "./live.js";
 
-export type { AlertsView, HostDetail, HostView, IpHistoryEntry, IpView, JobView, LiveState };
+export type { AlertsView, HostDetail, HostView, IpHistoryEntry, IpView, JobRun, JobView, LiveState };
 
 export class Queries {
   constructor(
@@ -39,6 +40,16 @@ export class Queries {
   jobs(host?: string): JobView[] {
     const h = host === undefined ? undefined : this.store.hosts.require(host);
     return jobsView(this.store, this.policy, this.clock.now(), h?.id);
+  }
+
+  /** The recent runs of one job, newest first. */
+  jobRuns(host: string, job: string, limit: number): JobRun[] {
+    return this.store.jobs.runs(this.store.hosts.require(host).id, job, limit);
+  }
+
+  /** Notifications in the outbox by channel and status. */
+  deliveries(): { channel: string; status: string; count: number }[] {
+    return this.store.notifications.countsByChannel();
   }
 
   alerts(opts: { limit?: number; host?: string } = {}): AlertsView {

@@ -12,6 +12,8 @@ export interface JobView {
   exitCode: number | null;
   lastStart: string | null;
   lastEnd: string | null;
+  /** End of the last successful run. */
+  lastSuccess: string | null;
   durationMs: number | null;
   state: "ok" | "failed" | "missed" | "running" | "unknown";
   nextDeadline: string | null;
@@ -38,7 +40,7 @@ export function jobsView(store: Store, policy: AlertPolicy, now: number, hostId?
       lastSignal: j.lastSignal, runningSinceMs: j.runningSince, lastOkEndMs: j.lastOkEnd,
     }, now);
     return {
-      host: j.host, job: j.job, lastResult: j.lastResult, exitCode: j.lastExitCode, lastStart: iso(j.lastStart), lastEnd: iso(j.lastEnd),
+      host: j.host, job: j.job, lastResult: j.lastResult, exitCode: j.lastExitCode, lastStart: iso(j.lastStart), lastEnd: iso(j.lastEnd), lastSuccess: iso(j.lastOkEnd),
       durationMs: j.lastResult === "running" ? null : j.lastDurationMs, state: v.state, nextDeadline: iso(v.nextDeadlineMs),
       schedule: schedule ? describeSchedule(schedule) : null, expectation: from, signal: j.lastSignal, runs: j.runs,
       hint: schedule ? null : `no expectation: add [[jobs]] host = "${j.host}", job = "${j.job}", every = "24h" to the collector config (or declare it in the agent's) to be alerted when it fails or does not run`,

@@ -100,4 +100,11 @@ export class NotificationRepo {
     for (const r of this.prep<[], { status: NotificationStatus; n: number }>("SELECT status, count(*) AS n FROM notifications GROUP BY status").all()) out[r.status] = r.n;
     return out;
   }
+
+  /** By channel and status. */
+  countsByChannel(): { channel: string; status: NotificationStatus; count: number }[] {
+    return this.prep<[], { channel: string; status: NotificationStatus; n: number }>(
+      "SELECT channel, status, count(*) AS n FROM notifications GROUP BY channel, status ORDER BY channel, status",
+    ).all().map((r) => ({ channel: r.channel, status: r.status, count: r.n }));
+  }
 }

@@ -3,7 +3,6 @@
 import type { ProxyProtocolCounters } from "../../ingest/proxy-protocol.js";
 import type { AlertsView, HostView, JobView, Queries } from "../../queries/index.js";
 import type { CollectorStats } from "../../stats.js";
-import type { Store } from "../../store/store.js";
 import type { StunResponderCounters } from "../../stun/responder.js";
 
 export interface DeliveryCount {
@@ -13,8 +12,7 @@ export interface DeliveryCount {
 }
 
 export interface MetricsSources {
-  queries: Pick<Queries, "hosts" | "jobs" | "alerts">;
-  store: Store;
+  queries: Pick<Queries, "hosts" | "jobs" | "alerts" | "deliveries">;
   stats: CollectorStats;
   /** Counters of the built-in STUN responder, when it runs. */
   stun?: () => Readonly<StunResponderCounters>;
@@ -37,25 +35,17 @@ export interface MetricsSnapshot {
 export const jobKey = (host: string, job: string): string => `${host}\u0000${job}`;
 
 export function takeSnapshot(s: MetricsSources): MetricsSnapshot {
+  const jobs = s.queries.jobs();
   const lastSuccess = new Map<string, number>();
-  // The job read model has the last end and result, not the last *successful* end: the job
-  // records keep it (lastOkEnd).
-  for (const j of s.store.jobs.list()) if (j.lastOkEnd !== null) lastSuccess.set(jobKey(j.host, j.job), j.lastOkEnd);
+  for (const j of jobs) if (j.lastSuccess !== null) lastSuccess.set(jobKey(j.host, j.job), Date.parse(j.lastSuccess));
   return {
     hosts: s.queries.hosts(),
-    jobs: s.queries.jobs(),
+    jobs,
     lastSuccess,
     firing: s.queries.alerts({ limit: 0 }).firing,
-    deliveries: deliveriesByChannel(s.store),
+    deliveries: s.queries.deliveries(),
     stats: s.stats,
     stun: s.stun?.() ?? null,
     proxyProtocol: s.proxyProtocol?.() ?? null,
   };
-}
-
-/** Notifications in the outbox by channel and status (NotificationRepo.counts() has status only). */
-export function deliveriesByChannel(store: Store): DeliveryCount[] {
-  return store.db.prepare<[], { channel: string; status: string; n: number }>(
-    "SELECT channel, status, count(*) AS n FROM notifications GROUP BY channel, status ORDER BY channel, status",
-  ).all().map((r) => ({ channel: r.channel, status: r.status, count: r.n }));
 }

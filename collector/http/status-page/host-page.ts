@@ -1,21 +1,12 @@
 // "/hosts/NAME": everything about one host: facts, addresses and their history, what needs a
 // restart (with the systemctl line), the kernel, jobs with their recent runs, and alerts.
 // Pure: read models in, HTML out.
-import type { AlertsView, HostDetail } from "../../queries/index.js";
+import type { AlertsView, HostDetail, JobRun } from "../../queries/index.js";
 import { badge, html, runDuration, when, type Html, type TimeFormat } from "./format.js";
 import { jobsTable } from "./hosts-page.js";
 
-/** One run of a job, newest first (what the store keeps in job_runs). */
-export interface JobRunView {
-  runId: string;
-  startedAt: number | null;
-  endedAt: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  durationMs: number | null;
-  outputTail: string | null;
-  message: string | null;
-}
+/** One run of a job, newest first. */
+export type JobRunView = JobRun;
 
 export interface HostPageData {
   host: HostDetail;

@@ -14,7 +14,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function job(over: Partial<JobView> = {}): JobView {
   return {
-    host: "web", job: EVIL, lastResult: "failed", exitCode: 3, lastStart: iso(NOW - 60_000), lastEnd: iso(NOW - 30_000), durationMs: 30_000,
+    host: "web", job: EVIL, lastResult: "failed", exitCode: 3, lastStart: iso(NOW - 60_000), lastEnd: iso(NOW - 30_000), lastSuccess: null, durationMs: 30_000,
     state: "failed", nextDeadline: null, schedule: EVIL, expectation: null, signal: EVIL, runs: 1, hint: EVIL, ...over,
   };
 }
