@@ -2,6 +2,7 @@
 // (smtp-server + mailparser, a spec-following Matrix homeserver, a webhook receiver) and real
 // agent processes that tests kill, stop and restart. Short timeouts come from the config.
 import { spawn } from "node:child_process";
+import { afterAll, beforeAll } from "vitest";
 import { writeFileSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -156,6 +157,27 @@ export class AlertLab {
 }
 
 /** Runs a CLI to completion without blocking this process's event loop. */
+/**
+ * The usual suite set-up: peers, a lab with one host and its agent running, all closed after the
+ * suite. `use` receives them (the suite keeps them in its own variables).
+ */
+export function withAlertLab(host: string, opts: LabOptions | undefined, use: (peers: Peers, lab: AlertLab) => void): void {
+  let peers: Peers | undefined;
+  let lab: AlertLab | undefined;
+  beforeAll(async () => {
+    peers = await startPeers();
+    lab = new AlertLab(peers, opts);
+    await lab.start();
+    lab.addHost(host);
+    await lab.startAgent(host);
+    use(peers, lab);
+  });
+  afterAll(async () => {
+    await lab?.close();
+    await peers?.close();
+  });
+}
+
 export function runAsync(cli: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });

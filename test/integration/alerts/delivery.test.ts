@@ -4,7 +4,7 @@
 // delivers it once after its restart.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../../collector/store/db.js";
-import { AlertLab, mailsFor, Relay, sleep, startPeers, waitFor, type Peers } from "./alert-lab.js";
+import { AlertLab, withAlertLab, mailsFor, Relay, sleep, startPeers, waitFor, type Peers } from "./alert-lab.js";
 
 type Flip = Awaited<ReturnType<AlertLab["alerts"]>>["flips"][number];
 
@@ -15,16 +15,9 @@ async function newestFlip(lab: AlertLab, host: string, kind: string, after = 0):
 describe("delivery retries and failures", () => {
   let peers: Peers;
   let lab: AlertLab;
-  beforeAll(async () => {
-    peers = await startPeers();
-    lab = new AlertLab(peers, { channels: ["email"] });
-    await lab.start();
-    lab.addHost("home");
-    await lab.startAgent("home");
-  });
-  afterAll(async () => {
-    await lab?.close();
-    await peers?.close();
+  withAlertLab("home", { channels: ["email"] }, (p, l) => {
+    peers = p;
+    lab = l;
   });
 
   it("451: retried with backoff and delivered later; meanwhile `lastseen alerts` shows attempts and the last error", async () => {

@@ -2,10 +2,10 @@
 // timeout plus 2 s, naming the host, its last-seen time and last address; the agent comes back:
 // exactly one UP per channel, the mail threaded to the DOWN. Retries keep the Matrix txnId and
 // the webhook delivery id, and every webhook signature verifies.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../../helpers/webhook-receiver.js";
 import {
-  AlertLab, BOT, header, mailsFor, matrixEventsFor, ROOM, sleep, startPeers, waitFor, webhooksFor, WEBHOOK_SECRET, type Peers,
+  BOT, header, mailsFor, matrixEventsFor, ROOM, sleep, waitFor, webhooksFor, withAlertLab, WEBHOOK_SECRET, type AlertLab, type Peers,
 } from "./alert-lab.js";
 
 const TIMEOUT_MS = 3000;
@@ -13,16 +13,9 @@ const TIMEOUT_MS = 3000;
 describe("DOWN and UP on every channel", () => {
   let peers: Peers;
   let lab: AlertLab;
-  beforeAll(async () => {
-    peers = await startPeers();
-    lab = new AlertLab(peers);
-    await lab.start();
-    lab.addHost("home");
-    await lab.startAgent("home");
-  });
-  afterAll(async () => {
-    await lab?.close();
-    await peers?.close();
+  withAlertLab("home", undefined, (p, l) => {
+    peers = p;
+    lab = l;
   });
 
   it("agent killed: one DOWN mail within timeout + 2 s; agent back: one UP mail threaded to it", async () => {

@@ -2,9 +2,9 @@
 // `silence remove ID`): a silenced host going silent gets no DOWN; after the removal its timer
 // restarts, so a DOWN comes only after a full timeout. And `lastseen notify test [--channel NAME]`
 // against the real SMTP server, Matrix homeserver and webhook receiver.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../../helpers/webhook-receiver.js";
-import { AlertLab, header, mailsFor, ROOM, sleep, startPeers, waitFor, WEBHOOK_SECRET, type Peers } from "./alert-lab.js";
+import { header, mailsFor, ROOM, sleep, waitFor, WEBHOOK_SECRET, withAlertLab, type AlertLab, type Peers } from "./alert-lab.js";
 
 const TIMEOUT_MS = 3000;
 
@@ -13,16 +13,9 @@ interface SilenceView { id: number; host: string; until: string; reason: string 
 describe("silences via the CLI and `lastseen notify test`", () => {
   let peers: Peers;
   let lab: AlertLab;
-  beforeAll(async () => {
-    peers = await startPeers();
-    lab = new AlertLab(peers);
-    await lab.start();
-    lab.addHost("maint");
-    await lab.startAgent("maint");
-  });
-  afterAll(async () => {
-    await lab?.close();
-    await peers?.close();
+  withAlertLab("maint", undefined, (p, l) => {
+    peers = p;
+    lab = l;
   });
 
   it("`silence HOST --for 2h --reason ...` (no \"add\"), `silence list`: a silenced host going silent gets no DOWN", async () => {
