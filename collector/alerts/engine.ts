@@ -15,7 +15,7 @@ import type { Store } from "../store/store.js";
 import { hostTimeoutMs, silentVerdict } from "../rules/host-status.js";
 import { ipHookVerdict, type IpHookSnapshot } from "../rules/ip-hook.js";
 import { describeSchedule, evaluateJob, type JobSchedule } from "../rules/job-schedule.js";
-import { staleVerdict } from "../rules/stale.js";
+import { restartCommand, staleVerdict } from "../rules/stale.js";
 import { Deadlines } from "./deadlines.js";
 import { renderFlip, type Facts } from "./render.js";
 import { transition, type CheckInput } from "./transition.js";
@@ -172,14 +172,17 @@ export class AlertEngine {
       // silence waits, like any other, for a full timeout after the silence ended.
       const sv = silentVerdict({ lastSeen, timeoutMs, judgeFrom, firing: prevSilent?.status === "firing" && prevSilent.notified }, now);
       next.push(sv.nextCheckAt);
-      const base = this.hostFacts(host, lastSeen, timeoutMs, now);
       const wentSilentAt = Number(prevSilent?.details.lastSeen) || prevSilent?.since || now;
+      // The facts are read only when a flip is made (not on every evaluation).
       const t = this.check(host, "host.silent", "", {
         firing: sv.silent, held: sv.held, silenced: silence !== null, repeatMs: policy.repeatMs("host.silent"),
-        details: { lastSeen, address: base.address ?? "" },
-      }, (kind) => kind === "resolved"
-        ? { ...base, silent_since: iso(wentSilentAt), back_at: iso(lastSeen), down_for_ms: String((lastSeen ?? now) - wentSilentAt), previous_address: String(prevSilent?.details.address ?? "") }
-        : base);
+        details: { lastSeen, address: host.lastAddress ?? "" },
+      }, (kind) => {
+        const base = this.hostFacts(host, lastSeen, timeoutMs, now);
+        return kind === "resolved"
+          ? { ...base, silent_since: iso(wentSilentAt), back_at: iso(lastSeen), down_for_ms: String((lastSeen ?? now) - wentSilentAt), previous_address: String(prevSilent?.details.address ?? "") }
+          : base;
+      });
       next.push(t);
       const nowSilent = store.alerts.get(hostId, "host.silent")?.status === "firing";
       if (prevSilent?.status === "firing" && !nowSilent) store.jobs.restartWindows(hostId, now);
@@ -203,10 +206,9 @@ export class AlertEngine {
     const findings = store.findings.list(host.id);
     const scan = store.findings.scan(host.id);
     const v = staleVerdict({ findings, rebootRequired: scan?.rebootRequired ?? false, rebootFirstSeen: scan?.rebootFirstSeen ?? null, delayMs: policy.staleAfterMs }, now);
-    const units = [...new Set(findings.filter((f) => f.unit && !f.container).map((f) => f.unit))].sort();
     const t = this.check(host, "host.stale", "", { firing: v.firing, held: false, silenced, repeatMs: policy.repeatMs("host.stale"), details: { targets: v.targets, reboot: v.reboot } }, () => ({
       host: host.name, targets: v.targets.join(","), reboot: String(v.reboot), delay_ms: String(policy.staleAfterMs),
-      restart_command: units.length ? `systemctl restart ${units.join(" ")}` : "restart the listed processes",
+      restart_command: restartCommand(findings) ?? "restart the listed processes",
       kernel_running: scan?.kernelRunning ?? "", kernel_installed: scan?.kernelInstalled ?? "",
     }));
     return minOf(v.nextCheckAt, t);

@@ -1,6 +1,7 @@
 // `lastseen hosts` (every host at a glance) and `lastseen host NAME` (everything about one).
 import type { AlertPolicy } from "../alerts/engine.js";
 import type { HostRecord } from "../store/host-repo.js";
+import { restartCommand } from "../rules/stale.js";
 import type { Store } from "../store/store.js";
 import { ipHistory, type IpHistoryEntry } from "./ip.js";
 import { jobsView, type JobView } from "./jobs.js";
@@ -67,14 +68,13 @@ export function hostView(store: Store, live: LiveState, h: HostRecord, now: numb
 export function hostDetail(store: Store, live: LiveState, policy: AlertPolicy, h: HostRecord, now: number): HostDetail {
   const findings = store.findings.list(h.id);
   const scan = store.findings.scan(h.id);
-  const units = [...new Set(findings.filter((f) => f.unit && !f.container).map((f) => f.unit))].sort();
   return {
     ...hostView(store, live, h, now),
     findings: findings.map((f) => ({
       pid: f.pid, name: f.name, unit: f.unit || null, user: f.user, container: f.container || null, deleted: f.deleted, firstSeen: iso(f.firstSeen)!,
       restart: f.container ? `container ${f.container}` : f.unit ? `systemctl restart ${f.unit}` : `restart pid ${f.pid} (${f.name})`,
     })),
-    restartCommands: units.length ? [`systemctl restart ${units.join(" ")}`] : [],
+    restartCommands: [restartCommand(findings)].filter((c): c is string => c !== null),
     scan: scan ? {
       scannedAt: iso(scan.scannedAt)!, scannedProcesses: scan.scannedProcesses,
       skipped: { vanished: scan.skippedVanished, denied: scan.skippedDenied },

@@ -33,3 +33,9 @@ export function restartTarget(f: { unit: string; name: string; restartKind: stri
   if (f.unit) return f.unit;
   return `process ${f.name}`;
 }
+
+/** The one `systemctl restart` line for the host's findings in systemd units, or null. */
+export function restartCommand(findings: readonly { unit: string; container: string }[]): string | null {
+  const units = [...new Set(findings.filter((f) => f.unit && !f.container).map((f) => f.unit))].sort();
+  return units.length ? `systemctl restart ${units.join(" ")}` : null;
+}
