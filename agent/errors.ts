@@ -1,4 +1,5 @@
 // Typed errors of the agent. Codes are stable and listed in docs/errors.md.
+import { CodedError } from "../proto/errors.js";
 
 export type AgentErrorCode =
   | "LASTSEEN_ERR_CONFIG"
@@ -12,9 +13,6 @@ export type AgentErrorCode =
   | "LASTSEEN_ERR_CONTROL"
   | "LASTSEEN_ERR_TLS";
 
-export class AgentError extends Error {
+export class AgentError extends CodedError<AgentErrorCode> {
   override readonly name = "AgentError";
-  constructor(readonly code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }

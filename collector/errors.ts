@@ -1,4 +1,5 @@
 // Typed errors of the collector. Codes are stable and listed in docs/errors.md.
+import { CodedError } from "../proto/errors.js";
 
 export type CollectorErrorCode =
   | "LASTSEEN_ERR_CONFIG"
@@ -18,15 +19,8 @@ export type CollectorErrorCode =
   | "LASTSEEN_ERR_NOT_FOUND"
   | "LASTSEEN_ERR_BAD_REQUEST";
 
-export class CollectorError extends Error {
+export class CollectorError extends CodedError<CollectorErrorCode> {
   override readonly name = "CollectorError";
-  constructor(
-    readonly code: CollectorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Host and token names: what users type on the command line. */

@@ -4,14 +4,12 @@
 // share, like proto/config-source.ts.
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { CodedError } from "./errors.js";
 
 export type InitErrorCode = "LASTSEEN_ERR_INIT_EXISTS" | "LASTSEEN_ERR_INIT_WRITE";
 
-export class InitError extends Error {
+export class InitError extends CodedError<InitErrorCode> {
   override readonly name = "InitError";
-  constructor(readonly code: InitErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 export function writeConfigFile(path: string, content: string, force: boolean): void {

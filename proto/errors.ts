@@ -1,4 +1,12 @@
-// Errors raised while decoding or validating wire data. Codes are stable and listed in docs/errors.md.
+// Errors raised while decoding or validating wire data, and the base of every typed error of
+// lastseen. Codes are stable and listed in docs/errors.md.
+
+/** An error with a stable code (`LASTSEEN_ERR_...`); every module's error class extends it. */
+export class CodedError<C extends string> extends Error {
+  constructor(readonly code: C, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
 
 export type ProtocolErrorCode =
   | "LASTSEEN_ERR_FRAME_MALFORMED"

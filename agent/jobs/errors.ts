@@ -1,4 +1,5 @@
 // Errors of `lastseen-agent job ...`. Codes are stable and listed in docs/errors.md.
+import { CodedError } from "../../proto/errors.js";
 
 export type JobErrorCode =
   /** The job name does not match JOB_NAME_RE (proto/limits.ts). */
@@ -8,9 +9,6 @@ export type JobErrorCode =
   /** The run file of `job start` (<state>/jobs/<NAME>.run) cannot be written, read or removed. */
   | "LASTSEEN_ERR_JOB_RUN_FILE";
 
-export class JobError extends Error {
+export class JobError extends CodedError<JobErrorCode> {
   override readonly name = "JobError";
-  constructor(readonly code: JobErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }

@@ -1,6 +1,7 @@
 // Errors of the IP on-change hook. The message is what `lastseen alerts` and the ip.hook-failed
 // notification show, so it names the host, the family, the command (or the URL's origin) and why.
 // Codes are stable.
+import { CodedError } from "../../proto/errors.js";
 
 export type IpHookErrorCode =
   /** The command exited non-zero or was killed, or the URL answered something other than 2xx, or could not be reached. */
@@ -10,13 +11,6 @@ export type IpHookErrorCode =
   /** The command could not be started (ENOENT, EACCES): retried, but needs a config fix. */
   | "LASTSEEN_ERR_IP_HOOK_SPAWN";
 
-export class IpHookError extends Error {
+export class IpHookError extends CodedError<IpHookErrorCode> {
   override readonly name = "IpHookError";
-  constructor(
-    readonly code: IpHookErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

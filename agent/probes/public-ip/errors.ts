@@ -1,5 +1,6 @@
 // Errors of the public-IP sources. Each ends up as the `error` of an observation ("CODE: message"),
 // so the collector and `lastseen-agent ip` show why a source said nothing. Codes are stable.
+import { CodedError } from "../../../proto/errors.js";
 
 export type PublicIpErrorCode =
   /** No (valid) answer within the time allowed. */
@@ -17,15 +18,8 @@ export type PublicIpErrorCode =
   /** A [public_ip] setting or command-line value is invalid. */
   | "LASTSEEN_ERR_IP_CONFIG";
 
-export class PublicIpError extends Error {
+export class PublicIpError extends CodedError<PublicIpErrorCode> {
   override readonly name = "PublicIpError";
-  constructor(
-    readonly code: PublicIpErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** "CODE: message" for an observation's error field; unexpected errors keep their message. */

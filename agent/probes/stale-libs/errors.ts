@@ -2,6 +2,7 @@
 // Expected races (a process that exits mid-scan, a file we may not read) are never errors: they
 // are counted in the scan's `skipped` figures. Only what makes the whole scan impossible, or a
 // configuration mistake, is raised.
+import { CodedError } from "../../../proto/errors.js";
 
 export type ScanErrorCode =
   /** ROOT/proc cannot be listed: no scan is possible. */
@@ -9,15 +10,8 @@ export type ScanErrorCode =
   /** A user-supplied ignore pattern is not valid. */
   | "LASTSEEN_ERR_SCAN_IGNORE_PATTERN";
 
-export class ScanError extends Error {
+export class ScanError extends CodedError<ScanErrorCode> {
   override readonly name = "ScanError";
-  constructor(
-    readonly code: ScanErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** The errno code of a failed fs call, or "" when the value is not such an error. */
